@@ -1,0 +1,142 @@
+"""The JSON API under /api/v1/: one NinjaAPI, every app's router mounted once, one error path."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from chanjiao.core.errors import DomainError, Forbidden, NotFound
+from chanjiao.core.permissions import Actor
+from chanjiao.orgs.auth import hash_token
+from chanjiao.orgs.models import ApiToken, Membership
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>`: a token made by POST /api/v1/auth/token or on the tokens page."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        row = (
+            ApiToken.objects.select_related("user", "organization", "organization__region")
+            .filter(key_hash=hash_token(token))
+            .first()
+        )
+        if row is None or not row.is_usable or not row.user.is_active:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        roles = frozenset(
+            Membership.objects.filter(
+                user=row.user, organization=row.organization, is_active=True
+            ).values_list("role", flat=True)
+        )
+        request.user = row.user
+        request.token_actor = Actor(user=row.user, organization=row.organization, roles=roles)
+        return row.user
+
+
+class Session(SessionAuth):
+    """A logged-in browser session, with CSRF on writes."""
+
+
+api = NinjaAPI(
+    title="产教融合平台 API",
+    version="1",
+    description="省级产教融合计划的申报、评审、建设与服务平台接口。错误统一为 "
+    '`{"errors": [{"field", "code", "message"}]}`。',
+    urls_namespace="api",
+    auth=[BearerToken(), Session()],
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+def _location(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in {"body", "query", "path", "payload", "form", "filters"}]
+    return ".".join(parts) or "body"
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "必填",
+    "extra_forbidden": "不允许的字段",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为金额（十进制数字）",
+    "bool_parsing": "应为布尔值",
+    "string_type": "应为字符串",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "literal_error": "取值无效",
+    "enum": "取值无效",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "datetime_parsing": "应为带时区的时间（ISO 8601）",
+}
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    errors = []
+    for e in exc.errors:
+        kind = e.get("type", "invalid")
+        detail = _PYDANTIC_MESSAGES.get(kind, "")
+        message = f"{detail}（{e.get('msg', '')}）" if detail else e.get("msg", "")
+        errors.append(
+            {"field": _location(tuple(e.get("loc", ()))), "code": f"input.{kind}", "message": message}
+        )
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_body(), status=exc.status)
+
+
+@api.exception_handler(NotFound)
+def on_not_found(request, exc):
+    return api.create_response(
+        request, {"errors": [{"field": "", "code": "not_found", "message": _("对象不存在")}]}, status=404
+    )
+
+
+@api.exception_handler(Forbidden)
+def on_forbidden(request, exc: Forbidden):
+    message = exc.message or _("您的角色无权执行此操作")
+    return api.create_response(
+        request, {"errors": [{"field": "", "code": "forbidden", "message": message}]}, status=403
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return api.create_response(
+        request,
+        {
+            "errors": [
+                {"field": "", "code": "not_authenticated", "message": _("请先登录或提供有效的 API 令牌")}
+            ]
+        },
+        status=401,
+    )
+
+
+def _mount() -> None:
+    from chanjiao.catalog.api import router as catalog_router
+    from chanjiao.core.api import router as core_router
+    from chanjiao.orgs.api import router as orgs_router
+
+    api.add_router("/", orgs_router)
+    api.add_router("/", core_router)
+    api.add_router("/", catalog_router)
+
+
+_mount()

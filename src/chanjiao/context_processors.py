@@ -1,0 +1,13 @@
+from chanjiao.core.permissions import Role
+from chanjiao.navigation import navigation_for
+
+
+def actor(request):
+    actor = getattr(request, "actor", None)
+    if actor is None or not actor.is_authenticated:
+        return {"actor": actor, "nav": [], "actor_role_labels": []}
+    return {
+        "actor": actor,
+        "nav": navigation_for(actor, request.path),
+        "actor_role_labels": [Role(r).label for r in sorted(actor.roles)],
+    }

@@ -1,0 +1,44 @@
+"""The navigation a person sees, by role. Each entry: (label, url name, roles that see it or None for all)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from chanjiao.core.permissions import Actor, Role
+
+PROVINCE, CITY, OBSERVER = Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.OBSERVER
+ORG_ADMIN, ORG_STAFF = Role.ORG_ADMIN, Role.ORG_STAFF
+
+ENTRIES: list[tuple[str, object, str, tuple[str, ...] | None]] = [
+    ("home", _("首页"), "dashboards:home", None),
+    ("orgs", _("单位名录"), "orgs:organization_list", (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF)),
+    ("people", _("人员管理"), "orgs:person_list", (PROVINCE, ORG_ADMIN)),
+    ("catalog", _("专业与行业目录"), "catalog:programme_list", None),
+    ("audit", _("审计日志"), "core:audit_list", (PROVINCE, OBSERVER)),
+    ("tokens", _("API 令牌"), "orgs:token_list", None),
+]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    url: str
+    active: bool
+
+
+def navigation_for(actor: Actor, path: str) -> list[NavItem]:
+    items = []
+    for key, label, url_name, roles in ENTRIES:
+        if roles is not None and not actor.has_role(*roles):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        active = path == url if url == "/" else path.startswith(url)
+        items.append(NavItem(key, str(label), url, active))
+    return items

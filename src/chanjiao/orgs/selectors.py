@@ -1,0 +1,131 @@
+"""Every read of organisations and people, scoped to the acting person."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from chanjiao.core.errors import NotFound
+from chanjiao.core.permissions import ANONYMOUS, Actor, Role
+
+from .models import ApiToken, Membership, Organization, User
+
+ACTING_ORG_SESSION_KEY = "acting_organization_id"
+
+
+def memberships_of(user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user, is_active=True, organization__is_active=True)
+        .select_related("organization", "organization__region")
+        .order_by("organization__name", "role")
+    )
+
+
+def actor_for(user: User | None, organization_id: int | None = None) -> Actor:
+    """The actor for a person acting for `organization_id` (or their first organisation)."""
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    memberships = list(memberships_of(user))
+    if not memberships:
+        return Actor(user=user)
+    chosen = next((m.organization for m in memberships if m.organization_id == organization_id), None)
+    if chosen is None:
+        chosen = memberships[0].organization
+    roles = frozenset(m.role for m in memberships if m.organization_id == chosen.pk)
+    return Actor(user=user, organization=chosen, roles=roles)
+
+
+def actor_for_request(request) -> Actor:
+    token_actor = getattr(request, "token_actor", None)
+    if token_actor is not None:
+        return token_actor
+    user = getattr(request, "user", None)
+    org_id = request.session.get(ACTING_ORG_SESSION_KEY) if hasattr(request, "session") else None
+    return actor_for(user, org_id)
+
+
+def acting_choices(actor: Actor) -> list[tuple[Organization, list[str]]]:
+    """The organisations a person may act for, with their roles in each."""
+    if not actor.is_authenticated:
+        return []
+    grouped: dict[int, tuple[Organization, list[str]]] = {}
+    for m in memberships_of(actor.user):
+        grouped.setdefault(m.organization_id, (m.organization, []))[1].append(m.role)
+    return list(grouped.values())
+
+
+def _org_scope(actor: Actor) -> Q | None:
+    """The organisations an actor may see, as a filter; None means none at all."""
+    if not actor.is_authenticated or actor.organization is None:
+        return None
+    prefix = actor.region_prefix()
+    if prefix:
+        return Q(region__code__startswith=prefix)
+    return Q(pk=actor.organization.pk)
+
+
+def organizations_for(actor: Actor) -> QuerySet[Organization]:
+    scope = _org_scope(actor)
+    if scope is None:
+        return Organization.objects.none()
+    return Organization.objects.filter(scope).select_related("region", "industry")
+
+
+def organization_get_for(*, actor: Actor, pk: int) -> Organization:
+    try:
+        return organizations_for(actor).get(pk=pk)
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+
+
+def organization_search(
+    *,
+    actor: Actor,
+    q: str = "",
+    kind: str = "",
+    region: str = "",
+    school_level: str = "",
+    industry: str = "",
+) -> QuerySet[Organization]:
+    qs = organizations_for(actor)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(uscc__iexact=q))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if region:
+        qs = qs.filter(region__code__startswith=region.rstrip("0") or region)
+    if school_level:
+        qs = qs.filter(school_level=school_level)
+    if industry:
+        qs = qs.filter(industry__code__startswith=industry)
+    return qs.order_by("kind", "name", "id")
+
+
+def people_for(actor: Actor) -> QuerySet[User]:
+    """People with a membership in an organisation the actor may see."""
+    scope = _org_scope(actor)
+    if scope is None:
+        return User.objects.none()
+    if not (actor.sees_province or actor.is_city_staff or actor.has_role(Role.ORG_ADMIN, Role.ORG_STAFF)):
+        return User.objects.filter(pk=actor.user.pk)
+    org_ids = Organization.objects.filter(scope).values("pk")
+    return User.objects.filter(memberships__organization__in=org_ids).distinct().order_by("username")
+
+
+def person_get_for(*, actor: Actor, pk: int) -> User:
+    try:
+        return people_for(actor).get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+
+
+def tokens_for(actor: Actor) -> QuerySet[ApiToken]:
+    if not actor.is_authenticated:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=actor.user).select_related("organization")
+
+
+def token_get_for(*, actor: Actor, pk: int) -> ApiToken:
+    try:
+        return tokens_for(actor).get(pk=pk)
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
