@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "chanjiao.catalog",
     "chanjiao.orgs",
     "chanjiao.dashboards",
+    "chanjiao.ops",
 ]
 
 MIDDLEWARE = [
