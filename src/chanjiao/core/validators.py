@@ -20,7 +20,24 @@ from .errors import FieldError, ValidationFailed
 # GB 32100-2015: 31 characters (no I, O, Z, S, V) and these weights for the first 17 positions.
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-USCC_AUTHORITIES = "1256789ANY"  # 登记管理部门代码
+# 登记管理部门代码 (position 1) and the 机构类别代码 (position 2) each may use: 1 机构编制, 2 外交,
+# 3 司法行政, 4 文化, 5 民政, 6 旅游, 7 宗教, 8 工会, 9 市场监管（工商）, A 中央军委改革和编制办公室,
+# N 农业, Y 其他.
+USCC_CATEGORIES: dict[str, str] = {
+    "1": "1239",
+    "2": "19",
+    "3": "123459",
+    "4": "19",
+    "5": "1239",
+    "6": "129",
+    "7": "129",
+    "8": "19",
+    "9": "123",
+    "A": "19",
+    "N": "1239",
+    "Y": "1",
+}
+USCC_AUTHORITIES = "".join(USCC_CATEGORIES)
 
 # GB 11643-1999: weights 2^(17-i) mod 11, and the check character by remainder.
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -51,11 +68,19 @@ def uscc_check_char(first17: str) -> str:
 
 
 def check_uscc(value: str) -> FieldError | None:
-    value = (value or "").strip().upper()
+    """GB 32100-2015. Lower-case letters are refused: the code is written in capitals, and a
+    service that wants to be lenient upper-cases the input before it checks."""
+    value = (value or "").strip()
     if len(value) != 18:
         return _err(
             "uscc.length",
             _("统一社会信用代码应为18位（当前：%(n)d位）") % {"n": len(value)},
+        )
+    lower = sorted({c for c in value if c.islower()})
+    if lower:
+        return _err(
+            "uscc.lowercase",
+            _("统一社会信用代码中的字母应为大写（当前含小写字母：%(chars)s）") % {"chars": "、".join(lower)},
         )
     bad = sorted({c for c in value if c not in USCC_CHARSET})
     if bad:
@@ -67,10 +92,17 @@ def check_uscc(value: str) -> FieldError | None:
     if value[0] not in USCC_AUTHORITIES:
         return _err(
             "uscc.authority",
+            _("统一社会信用代码第1位（登记管理部门代码）无效（当前：%(c)s，应为 %(ok)s 之一）")
+            % {"c": value[0], "ok": "、".join(USCC_AUTHORITIES)},
+        )
+    if value[1] not in USCC_CATEGORIES[value[0]]:
+        return _err(
+            "uscc.category",
             _(
-                "统一社会信用代码第1位（登记管理部门代码）无效（当前：%(c)s，应为 1、2、5、6、7、8、9、A、N、Y 之一）"
+                "统一社会信用代码第2位（机构类别代码）与登记管理部门不符（当前：%(c)s，"
+                "登记管理部门为 %(a)s 时应为 %(ok)s 之一）"
             )
-            % {"c": value[0]},
+            % {"c": value[1], "a": value[0], "ok": "、".join(USCC_CATEGORIES[value[0]])},
         )
     if not value[2:8].isdigit():
         return _err(
@@ -92,11 +124,18 @@ def id_check_char(first17: str) -> str:
 
 
 def check_id_number(value: str, *, today: dt.date | None = None) -> FieldError | None:
-    value = (value or "").strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    value = (value or "").strip().upper()  # a lower-case x is the same check character
+    if len(value) != 18:
         return _err(
             "id_number.format",
             _("居民身份证号码应为18位：前17位为数字，末位为数字或 X（当前：%(n)d位）") % {"n": len(value)},
+        )
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        bad = sorted({c for i, c in enumerate(value) if not (c.isdigit() or (i == 17 and c == "X"))})
+        return _err(
+            "id_number.format",
+            _("居民身份证号码前17位应为数字，末位为数字或 X（当前含不允许的字符：%(chars)s）")
+            % {"chars": "、".join(bad)},
         )
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -123,19 +162,42 @@ def check_id_number(value: str, *, today: dt.date | None = None) -> FieldError |
 
 
 def check_programme_code(value: str, level: str | None = None) -> FieldError | None:
+    """6 digits and an optional suffix: K (国家控制布点) at every level, T (特设) only for the
+    bachelor's catalogue. The first two digits (专业大类 / 学科门类) must lie in the level's range;
+    without a level, in the range of some level."""
     value = (value or "").strip().upper()
-    suffix = "[KT]?" if level == "applied_bachelor" else "K?"
+    if level is not None and level not in PROGRAMME_CATEGORY_RANGES:
+        return _err("programme.level", _("未知的办学层次：%(v)s") % {"v": level})
+    suffix = "[KT]?" if level in {None, "applied_bachelor"} else "K?"
     if not re.fullmatch(r"\d{6}" + suffix, value):
         return _err(
             "programme.code_format",
-            _("专业代码应为6位数字，可带后缀 K（当前：%(v)s）") % {"v": value or "空"},
+            (
+                _("专业代码应为6位数字，可带后缀 K 或 T（当前：%(v)s）")
+                if suffix == "[KT]?"
+                else _("专业代码应为6位数字，可带后缀 K（当前：%(v)s）")
+            )
+            % {"v": value or "空"},
         )
-    if level is None:
-        return None
-    if level not in PROGRAMME_CATEGORY_RANGES:
-        return _err("programme.level", _("未知的办学层次：%(v)s") % {"v": level})
-    low, high = PROGRAMME_CATEGORY_RANGES[level]
     category = int(value[:2])
+    if level is None:
+        levels = [lv for lv, (low, high) in PROGRAMME_CATEGORY_RANGES.items() if low <= category <= high]
+        if not levels:
+            return _err(
+                "programme.category_range",
+                _(
+                    "专业代码的前两位（专业大类）不属于任何办学层次（当前：%(cur)02d；"
+                    "应为 中职 61–79、高职专科 41–59、职业本科 21–39 或 本科 01–14）"
+                )
+                % {"cur": category},
+            )
+        if value.endswith("T") and levels != ["applied_bachelor"]:
+            return _err(
+                "programme.code_format",
+                _("后缀 T 仅用于本科专业（学科门类 01–14），当前代码：%(v)s") % {"v": value},
+            )
+        return None
+    low, high = PROGRAMME_CATEGORY_RANGES[level]
     if not low <= category <= high:
         return _err(
             "programme.category_range",
@@ -146,8 +208,12 @@ def check_programme_code(value: str, level: str | None = None) -> FieldError | N
 
 
 def normalise_mobile(value: str) -> str:
+    """13800138000 from "+86 138-0013-8000", "0086 13800138000" or "138 0013 8000"."""
     value = re.sub(r"[\s-]", "", value or "")
-    return value[3:] if value.startswith("+86") else value
+    for prefix in ("+86", "0086"):
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
 
 
 def check_mobile(value: str) -> FieldError | None:
