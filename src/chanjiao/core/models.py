@@ -63,10 +63,39 @@ class PilotZone(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def contains(self, region: Region) -> bool:
-        """A region belongs when it or one of its ancestors is a member."""
-        codes = {region.code, region.code[:4] + "00", region.code[:2] + "0000"}
-        return self.regions.filter(code__in=codes).exists()
+    def member_codes(self) -> set[str]:
+        """The member codes, from a prefetch of `regions` when there is one."""
+        return {r.code for r in self.regions.all()}
+
+    def contains(self, region: Region | str) -> bool:
+        """A region belongs when it or one of its ancestors is a member.
+
+        A member city brings its counties; a member county is only itself (六安's 金安区 is in the
+        皖江 zone, 六安市 and its other counties are not).
+        """
+        return bool(region_ancestor_codes(region) & self.member_codes())
+
+    def regions_q(self, prefix: str = "") -> models.Q:
+        """A filter on Region (or on `<prefix>code`) selecting the members and everything under them."""
+        return zone_regions_q(self.member_codes(), prefix)
+
+
+def region_ancestor_codes(region: Region | str) -> set[str]:
+    """The region's own code with those of its city and province (GB/T 2260 codes nest by prefix)."""
+    code = region if isinstance(region, str) else region.code
+    return {code, code[:4] + "00", code[:2] + "0000"}
+
+
+def zone_regions_q(member_codes, prefix: str = "") -> models.Q:
+    """Regions that are members or lie under one: a province by its 2 digits, a city by its 4."""
+    field = f"{prefix}code"
+    cond = models.Q(**{f"{field}__in": sorted(member_codes)})
+    for code in member_codes:
+        if code.endswith("0000"):
+            cond |= models.Q(**{f"{field}__startswith": code[:2]})
+        elif code.endswith("00"):
+            cond |= models.Q(**{f"{field}__startswith": code[:4]})
+    return cond
 
 
 class AuditQuerySet(models.QuerySet):

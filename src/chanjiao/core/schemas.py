@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+
+from django.urls import reverse
 from ninja import Schema
+
+from . import selectors
 
 
 class RegionOut(Schema):
@@ -12,5 +17,43 @@ class RegionOut(Schema):
     in_pilot_zone: list[str] = []
 
     @staticmethod
-    def resolve_in_pilot_zone(obj) -> list[str]:
-        return getattr(obj, "zone_codes", [])
+    def resolve_in_pilot_zone(obj, context) -> list[str]:
+        request = (context or {}).get("request")
+        # One look-up of the zones per request, not one per region listed.
+        members = getattr(request, "_pilot_zone_members", None)
+        if members is None:
+            members = selectors.pilot_zone_members()
+            if request is not None:
+                request._pilot_zone_members = members
+        return selectors.zones_containing(obj.code, members)
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+    created_at: dt.datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_name(obj) -> str:
+        return obj.original_name
+
+    @staticmethod
+    def resolve_download_url(obj) -> str:
+        return reverse("api:attachment_download", kwargs={"attachment_id": obj.pk})
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    label: str
+    status: str
+    done: int
+    total: int
+    percent: int
+    result: dict
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
