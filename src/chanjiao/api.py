@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from chanjiao.core.errors import DomainError, Forbidden, NotFound
@@ -114,6 +114,19 @@ def on_forbidden(request, exc: Forbidden):
     return api.create_response(
         request, {"errors": [{"field": "", "code": "forbidden", "message": message}]}, status=403
     )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    """Ninja's own refusals in the platform's error body; 400 is a body that is not valid JSON.
+
+    AuthenticationError is an HttpError too; its own handler wins (ninja looks handlers up by MRO).
+    """
+    if exc.status_code == 400:
+        error = {"field": "body", "code": "malformed_json", "message": _("请求体不是有效的 JSON")}
+    else:
+        error = {"field": "", "code": f"http_{exc.status_code}", "message": str(exc)}
+    return api.create_response(request, {"errors": [error]}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)
