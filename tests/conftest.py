@@ -15,7 +15,7 @@ from django.test import Client
 
 from chanjiao.core.permissions import Role
 from chanjiao.orgs.selectors import actor_for
-from tests.factories import RegionsFixture, make_org, make_person
+from tests.factories import RegionsFixture, make_org, make_person, make_person_without_org
 
 PASSWORD = "Test-pass-2026"
 
@@ -105,27 +105,60 @@ def jiangsu_officer(jiangsu_dept):
     return make_person("js_province", jiangsu_dept, Role.PROVINCE_ADMIN, password=PASSWORD)
 
 
+@pytest.fixture
+def wuhu_dept(regions):
+    return make_org("芜湖市教育局", kind="department", region=regions.wuhu, dept_level="city")
+
+
+@pytest.fixture
+def jiangsu_school(regions):
+    return make_org(
+        "南京工业职业技术大学",
+        kind="school",
+        region=regions.nanjing_xuanwu,
+        school_level="vocational_bachelor",
+    )
+
+
+@pytest.fixture
+def jiangsu_school_admin(jiangsu_school):
+    return make_person("js_school_admin", jiangsu_school, Role.ORG_ADMIN, password=PASSWORD)
+
+
+@pytest.fixture
+def stranger(db):
+    """A person with an account but no membership in any organisation."""
+    return make_person_without_org("stranger", password=PASSWORD)
+
+
 def actor_of(user, organization=None):
     return actor_for(user, organization.pk if organization is not None else None)
 
 
-def client_for(user) -> Client:
-    """A browser session logged in as `user` (CSRF enforced, as in production)."""
+def client_for(user, organization=None) -> Client:
+    """A browser session logged in as `user`, acting for `organization` (default: their first)."""
     client = Client(enforce_csrf_checks=False)
     client.force_login(user)
+    if organization is not None:
+        from chanjiao.orgs.selectors import ACTING_ORG_SESSION_KEY
+
+        session = client.session
+        session[ACTING_ORG_SESSION_KEY] = organization.pk
+        session.save()
     return client
 
 
 class ApiClient:
     """Calls the API as `user` with a bearer token, like an integration would."""
 
-    def __init__(self, user=None):
+    def __init__(self, user=None, organization=None):
         self.client = Client()
         self.headers = {}
         if user is not None:
             from chanjiao.orgs.services import api_token_create
 
-            _token, key = api_token_create(actor=actor_for(user), name="test")
+            actor = actor_for(user, organization.pk if organization is not None else None)
+            _token, key = api_token_create(actor=actor, name="test")
             self.headers = {"Authorization": f"Bearer {key}"}
 
     def _call(self, method, path, data=None, **extra):
@@ -164,3 +197,7 @@ def shared_data() -> Path:
 
 def error_codes(response) -> list[str]:
     return [e["code"] for e in response.json()["errors"]]
+
+
+def error_fields(response) -> list[str]:
+    return [e["field"] for e in response.json()["errors"]]

@@ -35,7 +35,8 @@ class RegionsFixture:
     def create(cls) -> RegionsFixture:
         def region(code, name, level, parent=None, full=""):
             obj, _ = Region.objects.get_or_create(
-                code=code, defaults={"name": name, "level": level, "parent": parent, "full_name": full or name}
+                code=code,
+                defaults={"name": name, "level": level, "parent": parent, "full_name": full or name},
             )
             return obj
 
@@ -62,7 +63,9 @@ def make_org(name: str, *, kind: str, region: Region, **fields) -> Organization:
     return Organization.objects.create(name=name, kind=kind, region=region, **fields)
 
 
-def make_person(username: str, organization: Organization, role: str, *, password: str | None = None, **fields) -> User:
+def make_person(
+    username: str, organization: Organization, role: str, *, password: str | None = None, **fields
+) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, display_name=fields.pop("display_name", username), **fields)
@@ -72,4 +75,14 @@ def make_person(username: str, organization: Organization, role: str, *, passwor
             user.set_unusable_password()
         user.save()
     Membership.objects.get_or_create(user=user, organization=organization, role=role)
+    return user
+
+
+def make_person_without_org(username: str, *, password: str | None = None, **fields) -> User:
+    user = User(username=username, display_name=fields.pop("display_name", username), **fields)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
     return user

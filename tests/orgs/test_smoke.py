@@ -1,7 +1,9 @@
 from tests.conftest import client_for
 
 
-def test_province_officer_home_shows_counts_from_their_province(province_officer, school, other_school, jiangsu_dept):
+def test_province_officer_home_shows_counts_from_their_province(
+    province_officer, school, other_school, jiangsu_dept
+):
     # given two Anhui schools and a Jiangsu department
     # when the Anhui province officer opens the home page
     response = client_for(province_officer).get("/")

@@ -1,19 +1,21 @@
-from __future__ import annotations
+"""Organisations, people and tokens over the API: thin endpoints over selectors and services.
+
+No `from __future__ import annotations` here: ninja must see the `Query[...]` class itself.
+"""
 
 from django.contrib.auth import authenticate
-from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from chanjiao.core.api_support import PagePagination
-from chanjiao.core.errors import ValidationFailed
+from chanjiao.core.errors import DomainError, FieldError, ValidationFailed
 
 from . import selectors, services
 from .auth import AccountLocked
-from .models import Membership
+from .permissions import DIRECTORY_ROLES, ORG_EDIT_ROLES, PEOPLE_ROLES, require_roles
 from .schemas import (
+    MembershipOut,
     MeOut,
     OrganizationIn,
     OrganizationOut,
@@ -30,19 +32,27 @@ from .schemas import (
 router = Router(tags=["单位与人员"])
 
 
-@router.post("/auth/token", response=TokenOut, auth=None, summary="用户名和密码换取 API 令牌")
+class NotAuthenticated(DomainError):
+    """Wrong username or password, or a locked account (401), with the platform's error body."""
+
+    status = 401
+
+
+@router.post(
+    "/auth/token",
+    response={200: TokenOut, 401: dict},
+    auth=None,
+    summary="用户名和密码换取 API 令牌（令牌代表所选单位）",
+)
 def token_obtain(request, payload: TokenIn):
     try:
         user = authenticate(request, username=payload.username, password=payload.password)
     except AccountLocked as exc:
-        raise ValidationFailed.single(
-            "username",
-            "auth.locked",
-            _("登录失败次数过多，账户已锁定至 %(until)s")
-            % {"until": exc.until.astimezone().strftime("%Y-%m-%d %H:%M")},
-        ) from None
+        raise NotAuthenticated(FieldError("username", "auth.locked", exc.message)) from None
     if user is None:
-        raise ValidationFailed.single("password", "auth.invalid", _("用户名或密码错误"))
+        raise NotAuthenticated(
+            FieldError("password", "auth.invalid", _("用户名或密码错误。连续失败多次后账户将被临时锁定。"))
+        )
     actor = selectors.actor_for(user, payload.organization_id)
     if payload.organization_id and (
         actor.organization is None or actor.organization.pk != payload.organization_id
@@ -51,7 +61,7 @@ def token_obtain(request, payload: TokenIn):
             "organization_id", "organization.not_member", _("您不是该单位的成员，不能代表其操作")
         )
     token, key = services.api_token_create(actor=actor, name=payload.name, days=payload.days)
-    return {"token": key, "expires_at": token.expires_at}
+    return {"token": key, "expires_at": token.expires_at, "organization_id": token.organization_id}
 
 
 @router.get("/me", response=MeOut, summary="当前用户、代表单位和角色")
@@ -75,8 +85,9 @@ def me(request):
 
 
 @router.get("/tokens", response=list[TokenRowOut], summary="我的 API 令牌")
+@paginate(PagePagination)
 def token_list(request):
-    return list(selectors.tokens_for(request.actor))
+    return selectors.tokens_for(request.actor)
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="创建 API 令牌（密钥只显示一次）")
@@ -103,11 +114,13 @@ class OrganizationFilters(Schema):
 @router.get("/organizations", response=list[OrganizationOut], summary="单位列表（按权限范围）")
 @paginate(PagePagination)
 def organization_list(request, filters: Query[OrganizationFilters]):
+    require_roles(request.actor, DIRECTORY_ROLES)
     return selectors.organization_search(actor=request.actor, **filters.dict())
 
 
 @router.get("/organizations/{org_id}", response=OrganizationOut, summary="单位详情")
 def organization_detail(request, org_id: int):
+    require_roles(request.actor, DIRECTORY_ROLES)
     return selectors.organization_get_for(actor=request.actor, pk=org_id)
 
 
@@ -117,36 +130,34 @@ def organization_create(request, payload: OrganizationIn):
     return 201, org
 
 
-@router.patch("/organizations/{org_id}", response=OrganizationOut, summary="修改单位")
+@router.patch(
+    "/organizations/{org_id}",
+    response=OrganizationOut,
+    summary="修改单位（省级管理员；本单位管理员只能改简称和联系信息）",
+)
 def organization_update(request, org_id: int, payload: OrganizationPatch):
+    require_roles(request.actor, ORG_EDIT_ROLES)
     org = selectors.organization_get_for(actor=request.actor, pk=org_id)
     data = payload.dict(exclude_unset=True)
     return services.organization_update(actor=request.actor, organization=org, data=data)
 
 
-def _people_qs(request):
-    return selectors.people_for(request.actor).prefetch_related(
-        Prefetch("memberships", queryset=Membership.objects.select_related("organization"))
-    )
-
-
 @router.get("/people", response=list[PersonOut], summary="人员列表（按权限范围）")
 @paginate(PagePagination)
-def person_list(request, q: str = ""):
-    qs = _people_qs(request)
-    if q:
-        qs = qs.filter(display_name__icontains=q) | qs.filter(username__icontains=q)
-    return qs
+def person_list(request, q: str = "", organization_id: int | None = None):
+    require_roles(request.actor, PEOPLE_ROLES)
+    return selectors.person_search(actor=request.actor, q=q, organization_id=organization_id)
 
 
 @router.get("/people/{person_id}", response=PersonOut, summary="人员详情")
 def person_detail(request, person_id: int):
-    selectors.person_get_for(actor=request.actor, pk=person_id)
-    return get_object_or_404(_people_qs(request), pk=person_id)
+    require_roles(request.actor, PEOPLE_ROLES)
+    return selectors.person_get_for(actor=request.actor, pk=person_id)
 
 
-@router.post("/people", response={201: PersonOut}, summary="邀请人员并授予角色")
+@router.post("/people", response={201: PersonOut}, summary="邀请人员并授予角色（新用户收到设置密码的邮件）")
 def person_invite(request, payload: PersonIn):
+    require_roles(request.actor, PEOPLE_ROLES)
     org = selectors.organization_get_for(actor=request.actor, pk=payload.organization_id)
     user = services.person_invite(
         actor=request.actor,
@@ -156,5 +167,13 @@ def person_invite(request, payload: PersonIn):
         display_name=payload.display_name,
         email=payload.email,
         mobile=payload.mobile,
+        request=request,
     )
-    return 201, get_object_or_404(_people_qs(request), pk=user.pk)
+    return 201, selectors.person_get_for(actor=request.actor, pk=user.pk)
+
+
+@router.post("/memberships/{membership_id}/revoke", response=MembershipOut, summary="撤销人员在单位中的角色")
+def membership_revoke(request, membership_id: int):
+    require_roles(request.actor, PEOPLE_ROLES)
+    membership = selectors.membership_get_for(actor=request.actor, pk=membership_id)
+    return services.membership_revoke(actor=request.actor, membership=membership)

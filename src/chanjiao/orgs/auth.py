@@ -22,6 +22,17 @@ class AccountLocked(Exception):
         super().__init__(str(until))
         self.until = until
 
+    @property
+    def until_display(self) -> str:
+        """The end of the lock in the platform's time zone (Asia/Shanghai), not the server's."""
+        return timezone.localtime(self.until).strftime("%Y-%m-%d %H:%M")
+
+    @property
+    def message(self) -> str:
+        return _("登录失败次数过多，账户已锁定至 %(until)s，请稍后再试或联系管理员。") % {
+            "until": self.until_display
+        }
+
 
 class LockoutModelBackend(ModelBackend):
     """Django's backend, refusing a locked account and counting failures towards a lock.

@@ -2,30 +2,23 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from chanjiao.core.permissions import Role
+
 from .auth import AccountLocked
+from .models import DeptLevel, EnterpriseSize, OrgKind, Ownership, SchoolLevel, SponsorKind
 
 
 class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("用户名或密码错误。连续失败多次后账户将被临时锁定。"),
         "inactive": _("该账户已停用"),
-        "locked": _("登录失败次数过多，账户已锁定至 %(until)s，请稍后再试或联系管理员。"),
     }
 
     def clean(self):
         try:
             return super().clean()
         except AccountLocked as exc:
-            raise forms.ValidationError(
-                self.error_messages["locked"],
-                code="locked",
-                params={"until": exc.until.astimezone().strftime("%Y-%m-%d %H:%M")},
-            ) from None
-
-
-from chanjiao.core.permissions import Role  # noqa: E402
-
-from .models import DeptLevel, EnterpriseSize, OrgKind, Ownership, SchoolLevel, SponsorKind  # noqa: E402
+            raise forms.ValidationError(exc.message, code="locked") from None
 
 
 def _blank(choices):
@@ -48,6 +41,16 @@ class OrganizationForm(forms.Form):
     industry = forms.CharField(label=_("所属行业代码（GB/T 4754）"), max_length=5, required=False)
     size = forms.ChoiceField(label=_("企业规模"), choices=_blank(EnterpriseSize), required=False)
     ownership = forms.ChoiceField(label=_("所有制"), choices=_blank(Ownership), required=False)
+    contact_name = forms.CharField(label=_("联系人"), max_length=64, required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
+    address = forms.CharField(label=_("地址"), max_length=255, required=False)
+    website = forms.URLField(label=_("网址"), required=False)
+
+
+class OrganizationContactForm(forms.Form):
+    """What an organisation's own admin may change: its contact details, not its identity or kind."""
+
+    short_name = forms.CharField(label=_("简称"), max_length=64, required=False)
     contact_name = forms.CharField(label=_("联系人"), max_length=64, required=False)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
     address = forms.CharField(label=_("地址"), max_length=255, required=False)

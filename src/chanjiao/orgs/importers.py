@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from chanjiao.catalog.models import Industry
-from chanjiao.core.audit import audit_record
+from chanjiao.core.audit import audit_record, diff, snapshot
 from chanjiao.core.errors import ErrorCollector, ValidationFailed
 from chanjiao.core.models import AuditEntry, Region
 from chanjiao.core.permissions import Actor
@@ -39,6 +39,8 @@ COLUMNS: list[tuple[str, str, Any, bool]] = [
     ("地址", "address", None, False),
 ]
 MAX_ROWS = 50_000
+# The template's example row; an upload that still carries it skips it rather than importing it.
+EXAMPLE_NAME = "示例科技有限公司（示例行，导入时忽略）"
 
 
 def organization_template_bytes() -> bytes:
@@ -53,9 +55,9 @@ def organization_template_bytes() -> bytes:
         cell.fill = header_fill
         ws.column_dimensions[cell.column_letter].width = max(12, len(header) * 2 + 4)
     example = [
-        "示例科技有限公司",
+        EXAMPLE_NAME,
         "企业",
-        "91340100MA2TEST0XX",
+        "91340100MA2C8GJ00K",
         "340104",
         "",
         "",
@@ -84,7 +86,7 @@ def organization_template_bytes() -> bytes:
     ws.freeze_panes = "A2"
     notes = wb.create_sheet("填写说明")
     lines = [
-        "1. 第1行为表头，请勿修改；第2行为示例，导入前请删除或改写。带 * 的列必填。",
+        "1. 第1行为表头，请勿修改；第2行为示例（导入时忽略），可删除。带 * 的列必填。",
         "2. 单位类型、行政层级、办学层次、举办性质、企业规模、所有制可填中文名称或代码。",
         "3. 所在地区代码为6位行政区划代码（GB/T 2260），如 340104（合肥市蜀山区）。",
         "4. 学校、企业、行业协会、培训评价组织须填写18位统一社会信用代码（GB 32100-2015）。",
@@ -109,10 +111,13 @@ def _coded(value: str, choices) -> str:
 
 
 class _CachedLookups(OrgLookups):
+    """Reads each reference table once, so checking 50 000 rows costs a handful of queries."""
+
     def __init__(self):
         self.regions = {r.code: r for r in Region.objects.all()}
         self.industries = {i.code: i for i in Industry.objects.all()}
         self.usccs = dict(Organization.objects.exclude(uscc=None).values_list("uscc", "name"))
+        self.names = set(Organization.objects.values_list("name", "region_id"))
 
     def region(self, code):
         return self.regions.get(code)
@@ -122,6 +127,12 @@ class _CachedLookups(OrgLookups):
 
     def uscc_owner(self, uscc, exclude_pk):
         return self.usccs.get(uscc)
+
+    def name_taken(self, name, region_code, exclude_pk):
+        return (name, region_code) in self.names
+
+    def parent(self, pk, actor):
+        return None  # the template has no parent column
 
 
 def _cell_text(value) -> str:
@@ -160,7 +171,7 @@ def organizations_import(*, actor: Actor, file) -> list[Organization]:
     parsed: list[dict[str, Any]] = []
     for number, values in enumerate(rows, start=2):
         cells = [_cell_text(v) for v in values[: len(COLUMNS)]]
-        if not any(cells):
+        if not any(cells) or cells[0] == EXAMPLE_NAME:
             continue
         if len(parsed) >= MAX_ROWS:
             errors.add(
@@ -201,7 +212,12 @@ def organizations_import(*, actor: Actor, file) -> list[Organization]:
     if not parsed and not errors:
         errors.add("file", "import.empty", _("文件中没有数据行"))
     errors.raise_if_any()
-    return _create_all(actor=actor, parsed=parsed)
+    try:
+        return _create_all(actor=actor, parsed=parsed)
+    except IntegrityError:  # another write took a USCC between the check and the insert
+        raise ValidationFailed.single(
+            "file", "uscc.duplicate", _("导入期间有其他单位使用了文件中的统一社会信用代码，请重新导入")
+        ) from None
 
 
 @transaction.atomic
@@ -209,8 +225,8 @@ def _create_all(*, actor: Actor, parsed: list[dict[str, Any]]) -> list[Organizat
     orgs = Organization.objects.bulk_create(
         [Organization(**_organization_values(d)) for d in parsed], batch_size=1000
     )
-    if not all(o.pk for o in orgs):  # SQLite before 3.35 does not return ids; refetch by USCC/name
-        orgs = list(Organization.objects.order_by("-id")[: len(orgs)])
+    if not all(o.pk for o in orgs):  # a database that does not return ids: the rows are the newest ones
+        orgs = list(Organization.objects.order_by("-id")[: len(orgs)])[::-1]
     entry = audit_record(
         actor=actor,
         action="organization.import",
@@ -230,7 +246,7 @@ def _create_all(*, actor: Actor, parsed: list[dict[str, Any]]) -> list[Organizat
                 object_type="orgs.organization",
                 object_id=str(o.pk),
                 object_repr=o.name[:255],
-                changes={"import": [None, entry.pk]},
+                changes={**diff({}, snapshot(o)), "import": [None, entry.pk]},
                 ip_address=entry.ip_address,
             )
             for o in orgs

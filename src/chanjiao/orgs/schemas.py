@@ -18,6 +18,7 @@ class TokenIn(InSchema):
 class TokenOut(Schema):
     token: str
     expires_at: dt.datetime
+    organization_id: int
 
 
 class TokenRowOut(Schema):
@@ -132,25 +133,38 @@ class OrganizationPatch(InSchema):
     website: str | None = None
 
 
+class MembershipOut(Schema):
+    id: int
+    user_id: int
+    organization_id: int
+    role: str
+    is_active: bool
+
+
+class PersonMembershipOut(Schema):
+    id: int
+    organization_id: int
+    organization_name: str
+    role: str
+
+    @staticmethod
+    def resolve_organization_name(obj) -> str:
+        return obj.organization.name
+
+
 class PersonOut(Schema):
+    """A person with their active roles in the organisations the caller may see."""
+
     id: int
     username: str
     display_name: str
     email: str
-    memberships: list[RoleInOrgOut]
+    memberships: list[PersonMembershipOut]
 
     @staticmethod
-    def resolve_memberships(obj) -> list[dict]:
-        grouped: dict[int, dict] = {}
-        for m in obj.memberships.all():
-            if not m.is_active:
-                continue
-            row = grouped.setdefault(
-                m.organization_id,
-                {"organization_id": m.organization_id, "organization_name": m.organization.name, "roles": []},
-            )
-            row["roles"].append(m.role)
-        return list(grouped.values())
+    def resolve_memberships(obj) -> list:
+        # selectors.with_memberships prefetches them, scoped to the caller
+        return obj.active_memberships
 
 
 class PersonIn(InSchema):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from chanjiao.core.errors import NotFound
 from chanjiao.core.permissions import ANONYMOUS, Actor, Role
@@ -77,6 +77,14 @@ def organization_get_for(*, actor: Actor, pk: int) -> Organization:
         raise NotFound from None
 
 
+def region_code_prefix(code: str) -> str:
+    """The prefix a region code covers: 340000 → 34, 341000 → 3410, 340104 → 340104."""
+    code = code.strip()
+    while len(code) > 2 and code.endswith("00"):
+        code = code[:-2]
+    return code
+
+
 def organization_search(
     *,
     actor: Actor,
@@ -92,7 +100,7 @@ def organization_search(
     if kind:
         qs = qs.filter(kind=kind)
     if region:
-        qs = qs.filter(region__code__startswith=region.rstrip("0") or region)
+        qs = qs.filter(region__code__startswith=region_code_prefix(region))
     if school_level:
         qs = qs.filter(school_level=school_level)
     if industry:
@@ -101,20 +109,62 @@ def organization_search(
 
 
 def people_for(actor: Actor) -> QuerySet[User]:
-    """People with a membership in an organisation the actor may see."""
+    """People with an active membership in an organisation the actor may see.
+
+    Experts and learners see only themselves; everyone else sees the people of their scope.
+    """
     scope = _org_scope(actor)
     if scope is None:
         return User.objects.none()
     if not (actor.sees_province or actor.is_city_staff or actor.has_role(Role.ORG_ADMIN, Role.ORG_STAFF)):
         return User.objects.filter(pk=actor.user.pk)
     org_ids = Organization.objects.filter(scope).values("pk")
-    return User.objects.filter(memberships__organization__in=org_ids).distinct().order_by("username")
+    visible = Membership.objects.filter(organization__in=org_ids, is_active=True).values("user_id")
+    return User.objects.filter(pk__in=visible).order_by("username", "id")
+
+
+def with_memberships(people: QuerySet[User], actor: Actor) -> QuerySet[User]:
+    """Prefetches the active memberships a person list shows: only those in the actor's scope."""
+    return people.prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=memberships_for(actor).filter(is_active=True).order_by("organization__name", "role"),
+            to_attr="active_memberships",
+        )
+    )
+
+
+def person_search(*, actor: Actor, q: str = "", organization_id: int | None = None) -> QuerySet[User]:
+    qs = people_for(actor)
+    if q:
+        qs = qs.filter(Q(display_name__icontains=q) | Q(username__icontains=q))
+    if organization_id:
+        qs = qs.filter(memberships__organization_id=organization_id, memberships__is_active=True).distinct()
+    return with_memberships(qs, actor)
 
 
 def person_get_for(*, actor: Actor, pk: int) -> User:
     try:
-        return people_for(actor).get(pk=pk)
+        return with_memberships(people_for(actor), actor).get(pk=pk)
     except (User.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+
+
+def memberships_for(actor: Actor) -> QuerySet[Membership]:
+    """Memberships in organisations the actor may see (whether they may change them is a permission)."""
+    scope = _org_scope(actor)
+    if scope is None:
+        return Membership.objects.none()
+    return Membership.objects.filter(
+        organization__in=Organization.objects.filter(scope).values("pk"),
+        user__in=people_for(actor).values("pk"),
+    ).select_related("user", "organization")
+
+
+def membership_get_for(*, actor: Actor, pk: int) -> Membership:
+    try:
+        return memberships_for(actor).get(pk=pk)
+    except (Membership.DoesNotExist, ValueError, TypeError):
         raise NotFound from None
 
 

@@ -8,13 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chanjiao.catalog.models import Industry
 from chanjiao.core.audit import audit_record, diff, snapshot
-from chanjiao.core.errors import ErrorCollector, Forbidden, ValidationFailed
+from chanjiao.core.errors import ConflictError, ErrorCollector, Forbidden, ValidationFailed
 from chanjiao.core.models import Region
 from chanjiao.core.permissions import Actor, Role
 from chanjiao.core.validators import check_mobile, check_uscc, normalise_mobile
@@ -32,8 +33,16 @@ from .models import (
     SponsorKind,
     User,
 )
-from .permissions import assignable_roles, require_can_manage_people, require_province_staff
-from .selectors import memberships_of
+from .permissions import (
+    CONTACT_FIELDS,
+    assignable_roles,
+    can_edit_all_fields,
+    require_can_edit_organization,
+    require_can_manage_people,
+    require_province_staff,
+    role_fits_organization,
+)
+from .selectors import memberships_of, organizations_for
 
 ORG_FIELDS = (
     "name",
@@ -58,7 +67,7 @@ ORG_FIELDS = (
 
 
 class OrgLookups:
-    """How organization_check finds regions, industries and USCC owners; the importer passes a cached one."""
+    """How organization_check finds regions, industries and duplicates; the importer passes a cached one."""
 
     def region(self, code: str) -> Region | None:
         return Region.objects.filter(code=code).first()
@@ -72,8 +81,18 @@ class OrgLookups:
             qs = qs.exclude(pk=exclude_pk)
         return qs.values_list("name", flat=True).first()
 
-    def parent(self, pk) -> Organization | None:
-        return Organization.objects.filter(pk=pk).first()
+    def name_taken(self, name: str, region_code: str, exclude_pk: int | None) -> bool:
+        qs = Organization.objects.filter(name=name, region_id=region_code)
+        if exclude_pk is not None:
+            qs = qs.exclude(pk=exclude_pk)
+        return qs.exists()
+
+    def parent(self, pk, actor: Actor) -> Organization | None:
+        """Only an organisation the actor may see can be a parent: never confirm one they may not."""
+        try:
+            return organizations_for(actor).filter(pk=int(pk)).first()
+        except (TypeError, ValueError):
+            return None
 
 
 def organization_check(
@@ -90,25 +109,30 @@ def organization_check(
     """
     lookups = lookups or OrgLookups()
     errors = ErrorCollector()
+    exclude_pk = instance.pk if instance is not None else None
     name = (data.get("name") or "").strip()
     data["name"] = name
     if not name:
         errors.add("name", "required", _("单位名称不能为空"))
     kind = data.get("kind") or ""
-    if kind not in OrgKind.values:
+    if not kind:
+        errors.add("kind", "required", _("单位类型不能为空（应为：%(ok)s）") % {"ok": _kind_choices()})
+    elif kind not in OrgKind.values:
         errors.add(
             "kind",
             "invalid_choice",
-            _("单位类型无效（当前：%(cur)s，应为：%(ok)s）")
-            % {"cur": kind or "空", "ok": "、".join(OrgKind.values)},
+            _("单位类型无效（当前：%(cur)s，应为：%(ok)s）") % {"cur": kind, "ok": _kind_choices()},
         )
     region_code = str(data.get("region") or "").strip()
     region = lookups.region(region_code) if region_code else None
-    if region is None:
+    if not region_code:
+        errors.add("region", "required", _("所在地区不能为空（应为6位行政区划代码，如 340104）"))
+    elif region is None:
         errors.add(
             "region",
             "region.unknown",
-            _("未知的行政区划代码（当前：%(cur)s）") % {"cur": region_code or "空"},
+            _("未知的行政区划代码（当前：%(cur)s，应为6位 GB/T 2260 代码，如 340104）")
+            % {"cur": region_code},
         )
     elif actor.is_province_staff and not region.code.startswith(actor.province_prefix):
         errors.add(
@@ -118,19 +142,25 @@ def organization_check(
             % {"cur": region.code, "prefix": actor.province_prefix},
         )
     data["region"] = region
+    if name and region is not None and lookups.name_taken(name, region.code, exclude_pk):
+        errors.add(
+            "name",
+            "name.duplicate",
+            _("%(region)s已有名为“%(name)s”的单位") % {"region": region, "name": name},
+        )
 
     uscc = (data.get("uscc") or "").strip().upper() or None
     data["uscc"] = uscc
     if uscc:
         errors.check("uscc", check_uscc(uscc))
-        owner = lookups.uscc_owner(uscc, instance.pk if instance is not None else None)
+        owner = lookups.uscc_owner(uscc, exclude_pk)
         if owner is not None:
             errors.add(
                 "uscc",
                 "uscc.duplicate",
                 _("统一社会信用代码 %(uscc)s 已被单位“%(name)s”使用") % {"uscc": uscc, "name": owner},
             )
-    elif kind in {OrgKind.ENTERPRISE, OrgKind.SCHOOL, OrgKind.ASSOCIATION, OrgKind.EVALUATION_ORG}:
+    elif kind in USCC_REQUIRED_KINDS:
         errors.add("uscc", "required", _("%(kind)s须填写统一社会信用代码") % {"kind": OrgKind(kind).label})
 
     def choice(field: str, choices, required: bool) -> None:
@@ -177,15 +207,52 @@ def organization_check(
     parent_id = data.get("parent")
     data["parent"] = None
     if parent_id:
-        parent = lookups.parent(parent_id)
+        parent = lookups.parent(parent_id, actor)
         if parent is None:
             errors.add("parent", "parent.unknown", _("上级单位不存在（当前：%(cur)s）") % {"cur": parent_id})
+        elif exclude_pk is not None and _is_self_or_below(parent, exclude_pk):
+            errors.add(
+                "parent",
+                "parent.cycle",
+                _("上级单位不能是本单位或其下属单位（当前：%(cur)s）") % {"cur": parent.name},
+            )
         data["parent"] = parent
 
     phone = (data.get("contact_phone") or "").strip()
     if phone and phone.replace("-", "").replace("+86", "").startswith("1"):
         errors.check("contact_phone", check_mobile(phone))
+    website = (data.get("website") or "").strip()
+    if website:
+        try:
+            URLValidator(schemes=["http", "https"])(website)
+        except DjangoValidationError:
+            errors.add(
+                "website",
+                "website.invalid",
+                _("网址无效（当前：%(cur)s，应以 http:// 或 https:// 开头）") % {"cur": website},
+            )
     return errors
+
+
+USCC_REQUIRED_KINDS = frozenset(
+    {OrgKind.ENTERPRISE, OrgKind.SCHOOL, OrgKind.ASSOCIATION, OrgKind.EVALUATION_ORG}
+)
+
+
+def _kind_choices() -> str:
+    return "、".join(f"{v}（{label}）" for v, label in OrgKind.choices)
+
+
+def _is_self_or_below(parent: Organization, pk: int) -> bool:
+    """True when `parent` is the organisation `pk` itself or one of its subsidiaries, at any depth."""
+    seen: set[int] = set()
+    node: Organization | None = parent
+    while node is not None and node.pk not in seen:
+        if node.pk == pk:
+            return True
+        seen.add(node.pk)
+        node = node.parent
+    return False
 
 
 def _organization_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +274,7 @@ def organization_create(*, actor: Actor, data: dict[str, Any]) -> Organization:
     try:
         with transaction.atomic():
             org.save()
-    except IntegrityError:
+    except IntegrityError:  # a concurrent create took the USCC between the check and the insert
         raise ValidationFailed.single(
             "uscc", "uscc.duplicate", _("统一社会信用代码已被其他单位使用")
         ) from None
@@ -215,39 +282,59 @@ def organization_create(*, actor: Actor, data: dict[str, Any]) -> Organization:
     return org
 
 
-@transaction.atomic
-def organization_update(*, actor: Actor, organization: Organization, data: dict[str, Any]) -> Organization:
-    if not (actor.is_province_staff and organization.region_id.startswith(actor.province_prefix)):
-        if not (actor.has_role(Role.ORG_ADMIN) and actor.organization.pk == organization.pk):
-            raise Forbidden(_("仅省级管理员或本单位管理员可以修改单位信息"))
-        # An organisation's admin edits contact details, not its identity or kind.
-        data = {
-            k: v
-            for k, v in data.items()
-            if k in {"short_name", "contact_name", "contact_phone", "address", "website"}
-        }
-    before = snapshot(organization)
-    merged = {
-        "name": organization.name,
-        "kind": organization.kind,
+def organization_data(organization: Organization) -> dict[str, Any]:
+    """An organisation's editable values in the plain form organization_check takes."""
+    return {
+        **{f: getattr(organization, f) for f in ORG_FIELDS if f not in {"region", "industry", "parent"}},
         "region": organization.region_id,
-        "uscc": organization.uscc,
         "industry": organization.industry.code if organization.industry_id else "",
         "parent": organization.parent_id,
-        **{f: getattr(organization, f) for f in ORG_FIELDS if f not in {"region", "industry", "parent"}},
-        **data,
     }
+
+
+def _same(a: Any, b: Any) -> bool:
+    def norm(v: Any) -> Any:
+        if v is None:
+            return ""
+        return v.strip() if isinstance(v, str) else v
+
+    return norm(a) == norm(b)
+
+
+@transaction.atomic
+def organization_update(*, actor: Actor, organization: Organization, data: dict[str, Any]) -> Organization:
+    require_can_edit_organization(actor, organization)
+    current = organization_data(organization)
+    if not can_edit_all_fields(actor, organization):
+        refused = [f for f, v in data.items() if f not in CONTACT_FIELDS and not _same(v, current.get(f))]
+        if refused:
+            names = "、".join(str(Organization._meta.get_field(f).verbose_name) for f in refused)
+            raise Forbidden(
+                _("本单位管理员只能修改简称和联系信息；以下字段须由省级管理员修改：%(fields)s")
+                % {"fields": names}
+            )
+        data = {f: v for f, v in data.items() if f in CONTACT_FIELDS}
+    before = snapshot(organization)
+    merged = {**current, **data}
     organization_check(merged, actor=actor, instance=organization).raise_if_any()
     for field, value in _organization_values(merged).items():
         setattr(organization, field, value)
-    organization.save()
-    audit_record(
-        actor=actor,
-        action="organization.update",
-        obj=organization,
-        changes=diff(before, snapshot(organization)),
-    )
+    try:
+        with transaction.atomic():
+            organization.save()
+    except IntegrityError:
+        raise ValidationFailed.single(
+            "uscc", "uscc.duplicate", _("统一社会信用代码已被其他单位使用")
+        ) from None
+    changes = diff(before, snapshot(organization))
+    changes.pop("updated_at", None)
+    if changes:
+        audit_record(actor=actor, action="organization.update", obj=organization, changes=changes)
     return organization
+
+
+def _role_label(role: str) -> str:
+    return str(Role(role).label) if role in Role.values else role
 
 
 @transaction.atomic
@@ -265,36 +352,85 @@ def person_invite(
 ) -> User:
     """Creates a person with a role in `organization` (or adds the role to an existing person).
 
-    Without a password the person gets an unusable one and sets theirs through the emailed link.
+    Without a password the person gets an unusable one and sets theirs through the emailed link,
+    so a new person needs an email address.
     """
     require_can_manage_people(actor, organization)
     errors = ErrorCollector()
-    if role not in assignable_roles(actor):
+    allowed = assignable_roles(actor, organization)
+    if role not in Role.values:
+        errors.add(
+            "role",
+            "invalid_choice",
+            _("角色无效（当前：%(cur)s，应为：%(ok)s）")
+            % {"cur": role or "空", "ok": "、".join(f"{v}（{lbl}）" for v, lbl in Role.choices)},
+        )
+    elif role not in allowed:
+        reason = ""
+        if not role_fits_organization(role, organization):
+            reason = _("该角色只能授予相应层级的教育行政部门；")
         errors.add(
             "role",
             "role.not_assignable",
-            _("不能授予该角色（当前：%(cur)s，可授予：%(ok)s）")
-            % {"cur": role, "ok": "、".join(str(Role(r).label) for r in assignable_roles(actor))},
+            _("%(reason)s不能在“%(org)s”授予该角色（当前：%(cur)s，可授予：%(ok)s）")
+            % {
+                "reason": reason,
+                "org": organization.name,
+                "cur": _role_label(role),
+                "ok": "、".join(_role_label(r) for r in allowed) or "无",
+            },
         )
     username = (username or "").strip()
     if not username:
         errors.add("username", "required", _("用户名不能为空"))
+    else:
+        try:
+            User.username_validator(username)
+        except DjangoValidationError:
+            errors.add(
+                "username",
+                "username.invalid",
+                _("用户名只能包含字母、数字和 @ . + - _（当前：%(cur)s）") % {"cur": username},
+            )
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            errors.add("email", "email.invalid", _("电子邮箱格式不正确（当前：%(cur)s）") % {"cur": email})
     if mobile:
         errors.check("mobile", check_mobile(mobile))
     user = User.objects.filter(username=username).first() if username else None
-    if user is None and password:
-        try:
-            validate_password(password, User(username=username, email=email))
-        except DjangoValidationError as exc:
-            for message in exc.messages:
-                errors.add("password", "password.weak", message)
+    if user is None:
+        if not (display_name or "").strip():
+            errors.add("display_name", "required", _("姓名不能为空"))
+        if not email and not password:
+            errors.add("email", "required", _("新用户须填写电子邮箱，用于接收设置密码的链接"))
+        if password:
+            try:
+                validate_password(password, User(username=username, email=email))
+            except DjangoValidationError as exc:
+                for message in exc.messages:
+                    errors.add("password", "password.weak", message)
     errors.raise_if_any()
+    if (
+        user is not None
+        and Membership.objects.filter(
+            user=user, organization=organization, role=role, is_active=True
+        ).exists()
+    ):
+        raise ConflictError.single(
+            "role",
+            "membership.exists",
+            _("%(user)s 已是“%(org)s”的%(role)s")
+            % {"user": user, "org": organization.name, "role": _role_label(role)},
+        )
     created = user is None
     if created:
         user = User(
             username=username,
             display_name=display_name.strip(),
-            email=email.strip(),
+            email=email,
             mobile=normalise_mobile(mobile),
         )
         if password:
@@ -308,11 +444,18 @@ def person_invite(
         membership.save(update_fields=["is_active"])
     if created and user.email and not password:
         transaction.on_commit(lambda: send_invitation(user=user, organization=organization, request=request))
+    changes = {
+        "organization": [None, organization.name],
+        "role": [None, role],
+        "is_active": [None if _new else False, True],
+    }
+    if created:
+        changes.update(diff({}, snapshot(user, ["username", "display_name", "email", "mobile"])))
     audit_record(
         actor=actor,
         action="person.invite" if created else "membership.add",
         obj=user,
-        changes={"organization": [None, organization.name], "role": [None, role]},
+        changes=changes,
     )
     return user
 
@@ -351,14 +494,53 @@ def send_invitation(*, user: User, organization: Organization, request=None) -> 
 
 
 @transaction.atomic
-def membership_revoke(*, actor: Actor, membership: Membership) -> None:
+def membership_revoke(*, actor: Actor, membership: Membership) -> Membership:
+    """Ends a person's role in an organisation; with their last role there go their tokens for it."""
     require_can_manage_people(actor, membership.organization)
-    if membership.is_active:
-        membership.is_active = False
-        membership.save(update_fields=["is_active"])
-        audit_record(
-            actor=actor, action="membership.revoke", obj=membership, changes={"is_active": [True, False]}
+    if not membership.is_active:
+        return membership
+    if (
+        membership.user_id == actor.user.pk
+        and actor.organization is not None
+        and membership.organization_id == actor.organization.pk
+        and membership.role in {Role.PROVINCE_ADMIN, Role.ORG_ADMIN}
+    ):
+        raise ConflictError.single(
+            "membership",
+            "membership.self_revoke",
+            _("不能撤销自己正在使用的管理员角色（%(role)s），请由其他管理员操作")
+            % {"role": _role_label(membership.role)},
         )
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action="membership.revoke",
+        obj=membership,
+        changes={
+            "user": [membership.user.username, membership.user.username],
+            "organization": [membership.organization.name, membership.organization.name],
+            "role": [membership.role, membership.role],
+            "is_active": [True, False],
+        },
+    )
+    still_member = Membership.objects.filter(
+        user_id=membership.user_id, organization_id=membership.organization_id, is_active=True
+    ).exists()
+    if not still_member:
+        now = timezone.now()
+        for token in ApiToken.objects.filter(
+            user_id=membership.user_id, organization_id=membership.organization_id, revoked_at=None
+        ):
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=actor,
+                action="api_token.revoke",
+                obj=token,
+                changes={"revoked_at": [None, now], "reason": [None, "membership.revoke"]},
+            )
+    return membership
 
 
 def acting_organization_switch(*, request, actor: Actor, organization_id: int) -> None:
@@ -374,7 +556,7 @@ def acting_organization_switch(*, request, actor: Actor, organization_id: int) -
 
 @transaction.atomic
 def api_token_create(*, actor: Actor, name: str, days: int | None = None) -> tuple[ApiToken, str]:
-    """Creates a token for the acting organisation; returns it with the key, which is shown only now."""
+    """Creates a token bound to the acting organisation; returns it with the key, shown only now."""
     if not actor.is_authenticated or actor.organization is None:
         raise Forbidden(_("需要先登录并选择代表单位"))
     errors = ErrorCollector()
@@ -396,16 +578,26 @@ def api_token_create(*, actor: Actor, name: str, days: int | None = None) -> tup
         key_hash=hash_token(key),
         expires_at=timezone.now() + dt.timedelta(days=days),
     )
-    audit_record(actor=actor, action="api_token.create", obj=token, changes={"name": [None, name]})
+    audit_record(
+        actor=actor,
+        action="api_token.create",
+        obj=token,
+        changes=diff({}, snapshot(token, ["name", "prefix", "user_id", "organization_id", "expires_at"])),
+    )
     return token, key
 
 
 @transaction.atomic
 def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
-    if token.user_id != actor.user.pk:
+    if not actor.is_authenticated or token.user_id != actor.user.pk:
         raise Forbidden(_("只能撤销自己的令牌"))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="api_token.revoke", obj=token, changes={"revoked": [False, True]})
+        audit_record(
+            actor=actor,
+            action="api_token.revoke",
+            obj=token,
+            changes={"revoked_at": [None, token.revoked_at]},
+        )
     return token

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -12,10 +14,33 @@ from chanjiao.core.pages import paginate, role_required
 from chanjiao.core.permissions import Role
 
 from . import importers, selectors, services
-from .forms import ImportForm, OrganizationForm, PersonInviteForm, TokenForm
+from .forms import ImportForm, OrganizationContactForm, OrganizationForm, PersonInviteForm, TokenForm
 from .models import OrgKind, SchoolLevel
+from .permissions import (
+    CONTACT_FIELDS,
+    DIRECTORY_ROLES,
+    ORG_EDIT_ROLES,
+    PEOPLE_ROLES,
+    assignable_roles,
+    can_edit_all_fields,
+    can_edit_organization,
+    can_manage_people,
+    require_can_edit_organization,
+)
 
-DIRECTORY_ROLES = (Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.OBSERVER, Role.ORG_ADMIN, Role.ORG_STAFF)
+INVITE_ORG_CHOICES_LIMIT = 500
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """The page an invitation's link opens: the invited person chooses a password, then logs in."""
+
+    template_name = "orgs/password_set.html"
+    success_url = reverse_lazy("orgs:login")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("密码已设置，请使用新密码登录"))
+        return response
 
 
 @login_required
@@ -51,36 +76,30 @@ def organization_list(request):
 
 @role_required(*DIRECTORY_ROLES)
 def organization_detail(request, pk: int):
-    org = selectors.organization_get_for(actor=request.actor, pk=pk)
-    people = selectors.people_for(request.actor).filter(memberships__organization=org).distinct()[:50]
-    can_edit = request.actor.is_province_staff or (
-        request.actor.has_role(Role.ORG_ADMIN) and request.actor.organization.pk == org.pk
+    actor = request.actor
+    org = selectors.organization_get_for(actor=actor, pk=pk)
+    memberships = (
+        selectors.memberships_for(actor)
+        .filter(organization=org, is_active=True)
+        .order_by("user__display_name", "user__username", "role")[:200]
     )
     return render(
-        request, "orgs/organization_detail.html", {"org": org, "people": people, "can_edit": can_edit}
+        request,
+        "orgs/organization_detail.html",
+        {
+            "org": org,
+            "memberships": memberships,
+            "can_edit": can_edit_organization(actor, org),
+            "can_manage_people": can_manage_people(actor, org),
+        },
     )
 
 
 def _org_form_data(org) -> dict:
-    return {
-        "name": org.name,
-        "short_name": org.short_name,
-        "kind": org.kind,
-        "region": org.region_id,
-        "uscc": org.uscc or "",
-        "dept_level": org.dept_level,
-        "school_level": org.school_level,
-        "sponsor": org.sponsor,
-        "sponsor_kind": org.sponsor_kind,
-        "is_independent": org.is_independent,
-        "industry": org.industry.code if org.industry_id else "",
-        "size": org.size,
-        "ownership": org.ownership,
-        "contact_name": org.contact_name,
-        "contact_phone": org.contact_phone,
-        "address": org.address,
-        "website": org.website,
-    }
+    data = services.organization_data(org)
+    data["uscc"] = data["uscc"] or ""
+    data.pop("parent", None)
+    return data
 
 
 @role_required(Role.PROVINCE_ADMIN)
@@ -97,13 +116,20 @@ def organization_create(request):
     return render(request, "orgs/organization_form.html", {"form": form, "title": _("新建单位")})
 
 
-@role_required(Role.PROVINCE_ADMIN, Role.ORG_ADMIN)
+@role_required(*ORG_EDIT_ROLES)
 def organization_edit(request, pk: int):
-    org = selectors.organization_get_for(actor=request.actor, pk=pk)
-    form = OrganizationForm(request.POST or None, initial=_org_form_data(org))
+    actor = request.actor
+    org = selectors.organization_get_for(actor=actor, pk=pk)
+    require_can_edit_organization(actor, org)
+    full = can_edit_all_fields(actor, org)
+    form_class = OrganizationForm if full else OrganizationContactForm
+    initial = _org_form_data(org)
+    if not full:
+        initial = {k: v for k, v in initial.items() if k in CONTACT_FIELDS}
+    form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_update(actor=request.actor, organization=org, data=form.cleaned_data)
+            services.organization_update(actor=actor, organization=org, data=form.cleaned_data)
         except DomainError as exc:
             apply_to_form(form, exc)
         else:
@@ -115,7 +141,6 @@ def organization_edit(request, pk: int):
 @role_required(Role.PROVINCE_ADMIN)
 def organization_import(request):
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
     errors = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -138,23 +163,33 @@ def organization_import_template(request):
     return response
 
 
-@role_required(Role.PROVINCE_ADMIN, Role.ORG_ADMIN)
+@role_required(*PEOPLE_ROLES)
 def person_list(request):
     q = request.GET.get("q", "").strip()
-    qs = selectors.people_for(request.actor).prefetch_related("memberships__organization")
-    if q:
-        qs = qs.filter(display_name__icontains=q) | qs.filter(username__icontains=q)
+    qs = selectors.person_search(actor=request.actor, q=q)
     return render(request, "orgs/person_list.html", {"page_obj": paginate(request, qs), "q": q})
 
 
-@role_required(Role.PROVINCE_ADMIN, Role.ORG_ADMIN)
+@role_required(*PEOPLE_ROLES)
 def person_invite(request):
     actor = request.actor
-    orgs = selectors.organizations_for(actor).order_by("name")
+    orgs = selectors.organizations_for(actor).order_by("name", "id")
     if not actor.is_province_staff:
         orgs = orgs.filter(pk=actor.organization.pk)
-    form = PersonInviteForm(request.POST or None, initial={"organization": actor.organization.pk})
-    form.fields["organization"].widget.choices = [(o.pk, o.name) for o in orgs[:500]]
+    try:
+        preselected = int(request.GET.get("organization") or actor.organization.pk)
+    except ValueError:
+        preselected = actor.organization.pk
+    choices = [(o.pk, o.name) for o in orgs[:INVITE_ORG_CHOICES_LIMIT]]
+    if all(pk != preselected for pk, _name in choices):
+        extra = orgs.filter(pk=preselected).first()
+        if extra is not None:
+            choices.insert(0, (extra.pk, extra.name))
+    form = PersonInviteForm(request.POST or None, initial={"organization": preselected})
+    form.fields["organization"].widget.choices = choices
+    form.fields["role"].choices = [
+        (r, lbl) for r, lbl in form.fields["role"].choices if r in assignable_roles(actor)
+    ]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -175,6 +210,28 @@ def person_invite(request):
             messages.success(request, _("已邀请 %(name)s；设置密码的链接已发送到其邮箱") % {"name": user})
             return redirect("orgs:person_list")
     return render(request, "orgs/person_invite.html", {"form": form})
+
+
+@role_required(*PEOPLE_ROLES)
+@require_POST
+def membership_revoke(request, pk: int):
+    membership = selectors.membership_get_for(actor=request.actor, pk=pk)
+    try:
+        services.membership_revoke(actor=request.actor, membership=membership)
+    except DomainError as exc:
+        for error in exc.errors:
+            messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("已撤销 %(user)s 在“%(org)s”的%(role)s角色")
+            % {
+                "user": membership.user,
+                "org": membership.organization.name,
+                "role": membership.get_role_display(),
+            },
+        )
+    return redirect("orgs:organization_detail", pk=membership.organization_id)
 
 
 @login_required
