@@ -30,6 +30,12 @@ class CatalogueEdition(models.Model):
         verbose_name = _("专业目录版本")
         verbose_name_plural = _("专业目录版本")
         ordering = ["-year", "code"]
+        constraints = [
+            # Pages and the API default to the current edition, so there is at most one.
+            models.UniqueConstraint(
+                fields=["is_current"], condition=models.Q(is_current=True), name="one_current_edition"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -142,6 +148,9 @@ class Occupation(models.Model):
     )
     definition = models.TextField(_("定义"), blank=True)
     keywords = models.JSONField(_("关键词"), default=list, blank=True)
+    # The keywords as plain text for search: SQLite stores JSON with \u escapes, so a LIKE on the
+    # JSON column would never match a Chinese keyword. Written by the importer beside `keywords`.
+    keywords_text = models.TextField(_("关键词（检索用）"), blank=True, editable=False)
 
     class Meta:
         verbose_name = _("职业")
@@ -153,3 +162,8 @@ class Occupation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def save(self, *args, **kwargs):
+        # bulk writes (the importer) set keywords_text themselves; single saves (the admin) here
+        self.keywords_text = " ".join(self.keywords or [])
+        super().save(*args, **kwargs)
