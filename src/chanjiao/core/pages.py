@@ -1,4 +1,4 @@
-"""Helpers every app's pages share: pagination and role guards."""
+"""Helpers every app's pages share: pagination, role guards, file downloads."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import FileResponse
 
 from .errors import Forbidden
 
@@ -35,3 +36,13 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def attachment_response(attachment) -> FileResponse:
+    """The stored file as a download, under its original name and the type found from its content."""
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )

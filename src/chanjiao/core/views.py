@@ -1,34 +1,114 @@
 from __future__ import annotations
 
-from django.http import FileResponse
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
 from .exports import workbook_bytes, xlsx_response
-from .pages import paginate, role_required
+from .models import AuditEntry
+from .pages import attachment_response, paginate, role_required
 from .permissions import Role
-from .selectors import attachment_get_for, audit_search
+from .selectors import attachment_get_for, audit_filter_choices, audit_search, job_get_for
 
 AUDIT_ROLES = (Role.PROVINCE_ADMIN, Role.OBSERVER)
 AUDIT_EXPORT_LIMIT = 100_000
+VALUE_MAX_CHARS = 200
 
 
 def _audit_filters(request) -> dict:
+    try:
+        organization_id = int(request.GET.get("organization_id") or 0) or None
+    except ValueError:
+        organization_id = None
     return {
         "q": request.GET.get("q", "").strip(),
         "action": request.GET.get("action", "").strip(),
         "object_type": request.GET.get("object_type", "").strip(),
+        "organization_id": organization_id,
         "date_from": parse_date(request.GET.get("date_from", "") or "") or None,
         "date_to": parse_date(request.GET.get("date_to", "") or "") or None,
     }
+
+
+def _model_of(object_type: str):
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def object_type_label(object_type: str) -> str:
+    model = _model_of(object_type)
+    return str(model._meta.verbose_name) if model is not None else object_type
+
+
+def _field_label(model, name: str) -> str:
+    if model is None:
+        return name
+    for candidate in (name, name.removesuffix("_id")):
+        try:
+            return str(model._meta.get_field(candidate).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return name
+
+
+def _value_text(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return _("是")
+    if value is False:
+        return _("否")
+    if isinstance(value, list | tuple):
+        text = "、".join(_value_text(v) for v in value)
+    elif isinstance(value, dict):
+        text = "；".join(f"{k}：{_value_text(v)}" for k, v in value.items())
+    else:
+        text = str(value)
+    return text if len(text) <= VALUE_MAX_CHARS else text[: VALUE_MAX_CHARS - 1] + "…"
+
+
+def readable_changes(entry: AuditEntry) -> list[dict[str, str]]:
+    """The entry's changes as rows of (field label, before, after) for people to read."""
+    model = _model_of(entry.object_type)
+    rows = []
+    changes = entry.changes if isinstance(entry.changes, dict) else {"": entry.changes}
+    for name, value in changes.items():
+        if isinstance(value, list | tuple) and len(value) == 2:
+            before, after = value
+        else:
+            before, after = None, value
+        rows.append(
+            {
+                "field": _field_label(model, name),
+                "name": name,
+                "before": _value_text(before),
+                "after": _value_text(after),
+                "added": before is None,
+            }
+        )
+    return rows
 
 
 @role_required(*AUDIT_ROLES)
 def audit_list(request):
     filters = _audit_filters(request)
     page_obj = paginate(request, audit_search(actor=request.actor, **filters), default_size=50)
-    return render(request, "core/audit_list.html", {"page_obj": page_obj, "filters": filters})
+    for entry in page_obj:
+        entry.change_rows = readable_changes(entry)
+        entry.object_type_label = object_type_label(entry.object_type)
+    choices = audit_filter_choices(request.actor)
+    choices["object_types"] = [(t, object_type_label(t)) for t in choices["object_types"]]
+    return render(
+        request, "core/audit_list.html", {"page_obj": page_obj, "filters": filters, "choices": choices}
+    )
 
 
 @role_required(*AUDIT_ROLES)
@@ -41,29 +121,26 @@ def audit_export(request):
             e.actor_name,
             e.organization_name,
             e.action,
-            e.object_type,
+            object_type_label(e.object_type),
             e.object_id,
             e.object_repr,
-            ", ".join(
-                f"{k}: {v[0]} → {v[1]}" if isinstance(v, list) and len(v) == 2 else f"{k}: {v}"
-                for k, v in e.changes.items()
-            ),
+            "\n".join(f"{r['field']}：{r['before']} → {r['after']}" for r in readable_changes(e)),
             e.ip_address or "",
         )
         for e in qs.iterator()
     )
     content = workbook_bytes(
-        "审计日志",
+        _("审计日志"),
         [
-            "时间",
-            "操作人",
-            "代表单位",
-            "操作",
-            "对象类型",
-            "对象ID",
-            "对象",
-            "变更内容（前 → 后）",
-            "来源地址",
+            _("时间"),
+            _("操作人"),
+            _("代表单位"),
+            _("操作"),
+            _("对象类型"),
+            _("对象ID"),
+            _("对象"),
+            _("变更内容（前 → 后）"),
+            _("来源地址"),
         ],
         rows,
     )
@@ -72,5 +149,14 @@ def audit_export(request):
 
 @role_required(*Role.values)
 def attachment_download(request, pk: int):
-    attachment = attachment_get_for(actor=request.actor, pk=pk)
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+    return attachment_response(attachment_get_for(actor=request.actor, pk=pk))
+
+
+@login_required
+def job_detail(request, pk: int):
+    """A job's progress: the whole page, or (for htmx polling) only the progress partial."""
+    job = job_get_for(actor=request.actor, pk=pk)
+    context = {"job": job}
+    if getattr(request, "htmx", False):
+        return render(request, "core/partials/job_progress.html", context)
+    return render(request, "core/job_detail.html", context)
