@@ -212,5 +212,10 @@ class Job(models.Model):
         return f"{self.kind} {self.label}"
 
     @property
+    def is_running(self) -> bool:
+        """Not finished yet: pages keep polling its progress."""
+        return self.status in {self.Status.PENDING, self.Status.RUNNING}
+
+    @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else (100 if self.status == "succeeded" else 0)
