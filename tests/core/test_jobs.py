@@ -124,3 +124,74 @@ def test_job_progress_writes_at_most_once_a_second_but_always_the_end(job):
     report(200, 200)
     job.refresh_from_db()
     assert (job.done, job.status) == (200, "running")
+
+
+# --- running work as a job ----------------------------------------------------------------------
+
+
+def _region_files(*areas: str):
+    import io
+
+    return (
+        io.BytesIO("code,name\n34,安徽省\n".encode()),
+        io.BytesIO("code,name,provinceCode\n3401,合肥市,34\n".encode()),
+        io.BytesIO(("code,name,cityCode,provinceCode\n" + "\n".join(areas) + "\n").encode()),
+    )
+
+
+@pytest.mark.django_db
+def test_an_import_run_as_a_job_records_its_counts(school_admin):
+    from chanjiao.core.importers import import_regions
+    from chanjiao.core.progress import job_run, job_start
+    from tests.conftest import actor_of
+
+    # given a job for an import
+    job = job_start(actor=actor_of(school_admin), kind="regions.import", label="行政区划导入")
+    # when the import runs in it
+    files = _region_files("340104,蜀山区,3401,34", "340111,包河区,3401,34")
+    job_run(job, lambda progress: import_regions(*files, progress=progress))
+    # then the job succeeded with the import's counts, at 100 %
+    job.refresh_from_db()
+    assert (job.status, job.percent, job.created_by) == ("succeeded", 100, school_admin)
+    assert (job.result["provinces"], job.result["cities"], job.result["counties"]) == (1, 1, 2)
+    assert job.result["created"] == 1  # 包河区; the others were there already
+    assert job.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_a_refused_import_run_as_a_job_lists_every_problem_on_its_page(school_admin):
+    from chanjiao.core.importers import import_regions
+    from chanjiao.core.models import Region
+    from chanjiao.core.progress import job_run, job_start
+    from tests.conftest import actor_of
+
+    job = job_start(actor=actor_of(school_admin), kind="regions.import")
+    before = Region.objects.count()
+    files = _region_files("34010X,坏代码,3401,34", "340105,未知市,3409,34")
+    job_run(job, lambda progress: import_regions(*files, progress=progress))
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert [e["code"] for e in job.result["errors"]] == ["region.bad_code", "region.unknown_parent"]
+    assert Region.objects.count() == before
+    client = Client()
+    client.force_login(school_admin)
+    html = client.get(reverse("core:job_detail", args=[job.pk]), headers=HTMX).content.decode()
+    assert "共 2 个问题，未做任何更改" in html
+    assert "areas.csv 第2行" in html
+    assert "areas.csv 第3行" in html
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_fails_the_job_and_is_raised(school_admin):
+    from chanjiao.core.progress import job_run, job_start
+    from tests.conftest import actor_of
+
+    job = job_start(actor=actor_of(school_admin), kind="x")
+
+    def boom(progress):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        job_run(job, boom)
+    job.refresh_from_db()
+    assert (job.status, job.result["message"]) == ("failed", "RuntimeError: disk full")
