@@ -355,3 +355,43 @@ def test_anonymous_is_sent_to_login(url_name, entries):
     response = Client().get(reverse(url_name))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("orgs:login"))
+
+
+@pytest.mark.django_db
+def test_admin_corrections_of_regions_and_zones_are_audited(superuser):
+    from chanjiao.core.models import PilotZone, Region
+    from chanjiao.core.seeds import load_seed
+
+    # given the seed and a superuser in the admin
+    load_seed()
+    client = Client()
+    client.force_login(superuser)
+    # when they rename a county and drop a member from the zone
+    region_response = client.post(
+        reverse("admin:core_region_change", args=["340104"]),
+        {"name": "蜀山区", "level": "county", "parent": "340100", "full_name": "安徽省合肥市蜀山区（改）"},
+    )
+    zone = PilotZone.objects.get(code="wanjiang")
+    members = sorted(zone.regions.values_list("code", flat=True))
+    zone_response = client.post(
+        reverse("admin:core_pilotzone_change", args=[zone.pk]),
+        {
+            "code": zone.code,
+            "name": zone.name,
+            "source": zone.source,
+            "regions": [c for c in members if c != "341523"],
+        },
+    )
+    # then both saves are in the audit log with before and after
+    assert (region_response.status_code, zone_response.status_code) == (302, 302)
+    assert Region.objects.get(code="340104").full_name == "安徽省合肥市蜀山区（改）"
+    region_entry = AuditEntry.objects.get(action="region.update")
+    assert region_entry.changes == {"full_name": ["安徽省合肥市蜀山区", "安徽省合肥市蜀山区（改）"]}
+    assert region_entry.actor == superuser
+    zone_entry = AuditEntry.objects.get(action="pilot_zone.update")
+    assert zone_entry.changes == {"regions": [members, [c for c in members if c != "341523"]]}
+    # and neither may be deleted there
+    assert (
+        client.post(reverse("admin:core_region_delete", args=["340104"]), {"post": "yes"}).status_code == 403
+    )
+    assert Region.objects.filter(code="340104").exists()

@@ -1,4 +1,9 @@
-"""The back office for core data. The audit log and attachments are read-only for everyone."""
+"""The back office for core data.
+
+The audit log, attachments and jobs are read-only for everyone. Regions and pilot zones may be
+corrected here; each save is audited like a service write, and neither is deleted here (regions
+are what organisations point at; zones are defined by documents and shipped in the seed).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from .audit import audit_record, diff, snapshot
 from .models import Attachment, AuditEntry, Job, PilotZone, Region
 
 
@@ -35,6 +41,19 @@ class RegionAdmin(admin.ModelAdmin):
         # The code is the primary key that organisations point at; a new code is a new region.
         return ("code",) if obj is not None else ()
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        before = snapshot(Region.objects.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=getattr(request, "actor", None),
+            action="region.update" if change else "region.create",
+            obj=obj,
+            changes=diff(before, snapshot(obj)),
+        )
+
 
 @admin.register(PilotZone)
 class PilotZoneAdmin(admin.ModelAdmin):
@@ -48,6 +67,31 @@ class PilotZoneAdmin(admin.ModelAdmin):
     @admin.display(description=_("成员区划数"), ordering="member_total")
     def member_count(self, obj) -> int:
         return obj.member_total
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def _state(self, zone: PilotZone) -> dict:
+        return {
+            "name": zone.name,
+            "source": zone.source,
+            "regions": sorted(zone.regions.values_list("code", flat=True)),
+        }
+
+    def save_model(self, request, obj, form, change):
+        request._pilot_zone_before = self._state(PilotZone.objects.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # Members are saved with the related objects, so the entry is written after them.
+        super().save_related(request, form, formsets, change)
+        zone = form.instance
+        audit_record(
+            actor=getattr(request, "actor", None),
+            action="pilot_zone.update" if change else "pilot_zone.create",
+            obj=zone,
+            changes=diff(getattr(request, "_pilot_zone_before", {}), self._state(zone)),
+        )
 
 
 @admin.register(AuditEntry)
