@@ -36,6 +36,23 @@ def programme(code: str, name: str, level: str = "高职专科", klass: str = ""
     }
 
 
+def occupation(code: str, name: str, **extra) -> dict:
+    """A line of the 职业分类大典 file, its upper tiers named as in 2-02-10."""
+    return {
+        "occupation_code": code,
+        "occupation_name": name,
+        "definition": "",
+        "keywords": [name],
+        "major_category_code": code[:1],
+        "major_category_name": "专业技术人员",
+        "middle_category_code": code[:4],
+        "middle_category_name": "工程技术人员",
+        "minor_category_code": code[:7],
+        "minor_category_name": "信息和通信工程技术人员",
+        **extra,
+    }
+
+
 def make_edition(code: str, year: int, rows: Sequence[dict], **kwargs) -> dict:
     return import_programmes_jsonl(
         jsonl_bytes(rows), edition_code=code, edition_name=f"{year}年专业目录", year=year, **kwargs

@@ -18,7 +18,14 @@ from chanjiao.catalog.models import (
 )
 from chanjiao.core.errors import Forbidden, ValidationFailed
 from chanjiao.core.models import AuditEntry
-from tests.catalog.factories import INDUSTRY_HEADER, jsonl_bytes, make_edition, programme, xlsx_bytes
+from tests.catalog.factories import (
+    INDUSTRY_HEADER,
+    jsonl_bytes,
+    make_edition,
+    occupation,
+    programme,
+    xlsx_bytes,
+)
 from tests.conftest import actor_of
 
 pytestmark = pytest.mark.django_db
@@ -426,31 +433,15 @@ def test_occupations_second_run_changes_nothing(shared_data):
     assert Occupation.objects.count() == 8 + 74 + 382 + 1671
 
 
-def _occupation(code: str, name: str, **extra) -> dict:
-    return {
-        "occupation_code": code,
-        "occupation_name": name,
-        "definition": "",
-        "keywords": [name],
-        "major_category_code": code[:1],
-        "major_category_name": "专业技术人员",
-        "middle_category_code": code[:4],
-        "middle_category_name": "工程技术人员",
-        "minor_category_code": code[:7],
-        "minor_category_name": "信息和通信工程技术人员",
-        **extra,
-    }
-
-
 def test_occupations_refuse_every_bad_row_and_store_nothing():
     # given good and bad lines
     source = jsonl_bytes(
         [
-            _occupation("2-02-10-03", "计算机软件工程技术人员"),  # line 1, good
-            _occupation("2-02-1003", "格式错误"),  # line 2: malformed code
-            _occupation("2-02-10-04", "计算机网络工程技术人员", minor_category_code="2-02-11"),  # line 3
-            _occupation("2-02-10-05", "信息系统分析工程技术人员", keywords=5),  # line 4
-            _occupation("2-02-10-03", "重复"),  # line 5: duplicate
+            occupation("2-02-10-03", "计算机软件工程技术人员"),  # line 1, good
+            occupation("2-02-1003", "格式错误"),  # line 2: malformed code
+            occupation("2-02-10-04", "计算机网络工程技术人员", minor_category_code="2-02-11"),  # line 3
+            occupation("2-02-10-05", "信息系统分析工程技术人员", keywords=5),  # line 4
+            occupation("2-02-10-03", "重复"),  # line 5: duplicate
         ]
     )
     # when imported
@@ -470,7 +461,7 @@ def test_occupations_refuse_every_bad_row_and_store_nothing():
 def test_occupation_keywords_are_searchable_as_text():
     # given an occupation with a keyword not in its name
     import_occupations_jsonl(
-        jsonl_bytes([_occupation("2-02-10-03", "计算机软件工程技术人员", keywords=["编程"])])
+        jsonl_bytes([occupation("2-02-10-03", "计算机软件工程技术人员", keywords=["编程"])])
     )
     # then the plain-text copy holds the keyword, so a search by it finds the occupation
     assert Occupation.objects.filter(keywords_text__icontains="编程").get().code == "2-02-10-03"
