@@ -115,3 +115,13 @@ def test_diff_api_answers_against_the_previous_edition(two_editions, api, school
     assert [r["code"] for r in body["added"]] == ["260702", "460704"]
     assert body["renamed"][0]["old_name"] == "会计"
     assert [r["code"] for r in body["dropped"]] == ["460702"]
+
+
+def test_diff_api_asks_for_an_edition_to_compare_when_there_is_no_previous_one(api, school_staff):
+    # given a single edition
+    make_edition("2021", 2021, [programme("460702", "新能源汽车技术")])
+    # when its diff is asked for without ?against=
+    response = api(school_staff).get("/api/v1/catalogue-editions/2021/diff")
+    # then the caller is told to name one
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "edition.no_previous"

@@ -465,3 +465,20 @@ def test_occupation_keywords_are_searchable_as_text():
     )
     # then the plain-text copy holds the keyword, so a search by it finds the occupation
     assert Occupation.objects.filter(keywords_text__icontains="编程").get().code == "2-02-10-03"
+
+
+def test_programmes_xlsx_group_names_written_with_their_code_in_front():
+    # given group columns headed 专业大类 / 专业类 holding "code name"
+    source = xlsx_bytes(
+        {
+            "高职专科": [
+                ["专业大类", "专业类", "专业代码", "专业名称"],
+                ["46 装备制造大类", "4607 汽车制造类", "460702", "新能源汽车技术"],
+            ]
+        }
+    )
+    # when imported
+    import_programmes_xlsx(source, edition_code="2021", edition_name="2021", year=2021)
+    # then the names are stored without the code (and the 大类 without the word 大类)
+    stored = Programme.objects.select_related("category", "klass").get()
+    assert (stored.category.name, stored.klass.name) == ("装备制造", "汽车制造类")

@@ -4,11 +4,12 @@ Any authenticated caller reads them (the API's default auth: a session or a bear
 No `from __future__ import annotations` here: ninja must see the `Query[...]` class itself.
 """
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from chanjiao.core.api_support import PagePagination
-from chanjiao.core.errors import NotFound
+from chanjiao.core.errors import ValidationFailed
 
 from . import selectors
 from .models import Level
@@ -113,7 +114,11 @@ def edition_diff(request, code: str, against: str = ""):
     new = selectors.edition_get(code)
     old = selectors.edition_get(against) if against else new.previous
     if old is None:
-        raise NotFound()
+        raise ValidationFailed.single(
+            "against",
+            "edition.no_previous",
+            _("版本 %(code)s 没有上一版本，请用 against 指定要对比的版本") % {"code": new.code},
+        )
     diff = selectors.edition_diff(new, old)
     return {
         "new": new.code,

@@ -103,6 +103,11 @@ def _code(value: Any, width: int = 0) -> str:
     return "".join(_text(value).split()).upper()
 
 
+def _group_name(value: Any) -> str:
+    """A 大类 or 类 name, without a code written in front of it (“46 装备制造大类” → “装备制造大类”)."""
+    return re.sub(r"^\d{2,4}\s*", "", _text(value))
+
+
 def _header_key(value: Any) -> str:
     return "".join(_text(value).split()).rstrip("*＊").lower()
 
@@ -550,9 +555,9 @@ def import_programmes_xlsx(
                     code=code,
                     name=name,
                     category_code=_code(cell(row, "category_code"), 2),
-                    category_name=strip_category_suffix(_text(cell(row, "category_name"))),
+                    category_name=strip_category_suffix(_group_name(cell(row, "category_name"))),
                     class_code=_code(cell(row, "class_code"), 4),
-                    class_name=_text(cell(row, "class_name")),
+                    class_name=_group_name(cell(row, "class_name")),
                 )
             )
     return _store_programmes(
