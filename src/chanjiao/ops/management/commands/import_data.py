@@ -45,8 +45,10 @@ class Command(BaseCommand):
                 folder / "regions-cities.csv",
                 folder / "regions-areas.csv",
             ]
-        if len(paths) != 3:
-            raise CommandError("regions 需要3个文件（省、市、县的 CSV），或它们所在的目录")
+        if len(paths) not in (1, 3):
+            raise CommandError(
+                "regions 需要一个合并的区划文件（6位代码），或省、市、县3个 CSV，或它们所在的目录"
+            )
         return import_regions(*paths, progress=progress)
 
     def import_programmes(self, paths, *, progress, edition, edition_name, year, **options):
