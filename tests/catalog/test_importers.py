@@ -303,13 +303,15 @@ def test_programmes_xlsx_refuses_a_file_that_is_not_a_workbook():
 
 
 def test_programmes_refuse_bad_edition_details_together_with_bad_rows():
-    # given a bad edition code and year, and a bad row
+    # given a bad edition code and year, a previous edition that does not exist, and a bad row
     source = jsonl_bytes([programme("460702", "")])
     # when imported
     with pytest.raises(ValidationFailed) as caught:
-        import_programmes_jsonl(source, edition_code="2025 版", edition_name="2025", year=1800)
-    # then all three problems are reported at once
-    assert sorted(_fields(caught.value)) == ["edition_code", "rows[1].name", "year"]
+        import_programmes_jsonl(
+            source, edition_code="2025 版", edition_name="2025", year=1800, previous="2019"
+        )
+    # then all four problems are reported at once
+    assert sorted(_fields(caught.value)) == ["edition_code", "previous", "rows[1].name", "year"]
 
 
 # --- industries ---------------------------------------------------------------------------------

@@ -362,7 +362,7 @@ def _store_programmes(
     make_current: bool | None,
     actor: Actor | None,
 ) -> dict[str, Any]:
-    errors.extend(services.edition_check(code=edition_code, name=edition_name, year=year))
+    errors.extend(services.edition_check(code=edition_code, name=edition_name, year=year, previous=previous))
     if not drafts and not errors:
         errors.add("file", "import.empty", _("文件中没有专业数据行"))
     rows, warnings = _settle_programmes(drafts, errors, edition_code=edition_code)

@@ -60,8 +60,14 @@ def _require_importer(actor: Actor | None) -> None:
 # --- editions ---------------------------------------------------------------------------------
 
 
-def edition_check(*, code: str, name: str, year: int | None) -> list[FieldError]:
+def edition_check(*, code: str, name: str, year: int | None, previous: str | None = None) -> list[FieldError]:
     errors = ErrorCollector()
+    if previous and (previous == code or not CatalogueEdition.objects.filter(code=previous).exists()):
+        errors.add(
+            "previous",
+            "edition.previous_unknown",
+            _("上一版本应为另一个已有的目录版本（当前：%(v)s）") % {"v": previous},
+        )
     if not EDITION_CODE.fullmatch(code or ""):
         errors.add(
             "edition_code",
