@@ -33,7 +33,21 @@ class Command(BaseCommand):
             for error in exc.errors:
                 self.stderr.write(f"  {error.field}: {error.message}")
             raise CommandError(f"导入失败：共 {len(exc.errors)} 个问题，未导入任何数据") from None
-        self.stdout.write(self.style.SUCCESS(f"导入完成：{result}"))
+        results = result if isinstance(result, list) else [result]
+        for item in results:
+            self.stdout.write(self.style.SUCCESS(f"导入完成：{self.summary(item)}"))
+            for warning in item.get("warnings", []) if isinstance(item, dict) else []:
+                self.stdout.write(f"  更正：{warning}")
+
+    @staticmethod
+    def summary(result) -> str:
+        from chanjiao.catalog.importers import summary_line
+
+        if isinstance(result, dict) and {"created", "updated"} & set(result):
+            return summary_line(result)
+        if isinstance(result, dict):
+            return "，".join(f"{k} {v}" for k, v in result.items() if not isinstance(v, list | dict))
+        return str(result)
 
     def import_regions(self, paths, *, progress, **options):
         from chanjiao.core.importers import import_regions
