@@ -11,8 +11,11 @@ from django.test import Client
 from django.utils import timezone
 
 from chanjiao.core.models import AuditEntry
-from chanjiao.orgs.models import ApiToken, User
+from chanjiao.core.permissions import Actor, Role
+from chanjiao.orgs.models import ApiToken, Membership, User
+from chanjiao.orgs.selectors import actor_for, organizations_for, people_for
 from tests.conftest import PASSWORD, ApiClient, client_for, error_codes
+from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -211,9 +214,6 @@ def test_token_obtained_with_password_works_and_only_its_sha256_is_stored(school
 
 def test_token_is_bound_to_the_organisation_chosen_at_creation(regions, school, enterprise):
     # given a person who is school staff and enterprise admin
-    from chanjiao.core.permissions import Role
-    from tests.factories import make_person
-
     make_person("dual", school, Role.ORG_STAFF, password=PASSWORD)
     make_person("dual", enterprise, Role.ORG_ADMIN)
     # when they take a token for the enterprise
@@ -327,3 +327,17 @@ def test_token_create_and_revoke_are_audited(school_admin):
     revoked = AuditEntry.objects.get(action="api_token.revoke")
     assert revoked.changes["revoked_at"][0] is None
     assert revoked.changes["revoked_at"][1] is not None
+
+
+def test_a_token_whose_membership_ended_outside_the_service_sees_nothing(school_staff, school):
+    # given a staff member's token, and their role ended directly in the database (e.g. the admin)
+    client = ApiClient(school_staff)
+    Membership.objects.filter(user=school_staff).update(is_active=False)
+    # then the token carries no role, and the scope is empty
+    me = client.get("/api/v1/me").json()
+    assert me["roles"] == []
+    assert client.get(f"/api/v1/organizations/{school.pk}").status_code == 403
+    bound = Actor(user=school_staff, organization=school, roles=frozenset())
+    assert not organizations_for(bound).exists()
+    assert not people_for(bound).exists()
+    assert actor_for(school_staff).organization is None

@@ -54,8 +54,12 @@ def acting_choices(actor: Actor) -> list[tuple[Organization, list[str]]]:
 
 
 def _org_scope(actor: Actor) -> Q | None:
-    """The organisations an actor may see, as a filter; None means none at all."""
-    if not actor.is_authenticated or actor.organization is None:
+    """The organisations an actor may see, as a filter; None means none at all.
+
+    An actor with an organisation but no role in it (a token whose membership has ended) sees
+    nothing: being bound to an organisation is not belonging to it.
+    """
+    if not actor.is_authenticated or actor.organization is None or not actor.roles:
         return None
     prefix = actor.region_prefix()
     if prefix:
