@@ -26,16 +26,18 @@ class BearerToken(HttpBearer):
             .filter(key_hash=hash_token(token))
             .first()
         )
-        if row is None or not row.is_usable or not row.user.is_active:
+        if row is None or not row.is_usable or not row.user.is_active or not row.organization.is_active:
             return None
-        now = timezone.now()
-        if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
-            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         roles = frozenset(
             Membership.objects.filter(
                 user=row.user, organization=row.organization, is_active=True
             ).values_list("role", flat=True)
         )
+        if not roles:  # the person no longer holds a role in the organisation the token acts for
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
         request.token_actor = Actor(user=row.user, organization=row.organization, roles=roles)
         return row.user

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ninja import File, Router
+from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -26,7 +26,7 @@ def region_list(request, parent: str = "", level: str = "", q: str = "", pilot_z
 )
 def attachment_upload(request, file: File[UploadedFile]):
     attachment = services.attachment_store(actor=request.actor, file=file)
-    return 201, attachment
+    return Status(201, attachment)
 
 
 @router.get("/attachments/{attachment_id}", response=AttachmentOut, summary="附件信息")

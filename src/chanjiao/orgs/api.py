@@ -5,7 +5,7 @@ No `from __future__ import annotations` here: ninja must see the `Query[...]` cl
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from chanjiao.core.api_support import PagePagination
@@ -94,7 +94,7 @@ def token_list(request):
 def token_create(request, payload: TokenCreateIn):
     token, key = services.api_token_create(actor=request.actor, name=payload.name, days=payload.days)
     token.token = key
-    return 201, token
+    return Status(201, token)
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenRowOut, summary="撤销 API 令牌")
@@ -127,7 +127,7 @@ def organization_detail(request, org_id: int):
 @router.post("/organizations", response={201: OrganizationOut}, summary="创建单位（省级管理员）")
 def organization_create(request, payload: OrganizationIn):
     org = services.organization_create(actor=request.actor, data=payload.dict())
-    return 201, org
+    return Status(201, org)
 
 
 @router.patch(
@@ -169,7 +169,7 @@ def person_invite(request, payload: PersonIn):
         mobile=payload.mobile,
         request=request,
     )
-    return 201, selectors.person_get_for(actor=request.actor, pk=user.pk)
+    return Status(201, selectors.person_get_for(actor=request.actor, pk=user.pk))
 
 
 @router.post("/memberships/{membership_id}/revoke", response=MembershipOut, summary="撤销人员在单位中的角色")
