@@ -33,8 +33,8 @@ $(VENDOR)/.installed: package.json package-lock.json
 test: install assets lint migrations-check pytest
 
 lint:
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 migrations-check:
 	$(BIN)/python manage.py makemigrations --check --dry-run
