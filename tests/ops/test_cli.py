@@ -17,8 +17,16 @@ def test_cli_refuses_an_unknown_command(capsys):
     assert "未知命令" in capsys.readouterr().err
 
 
+@pytest.fixture
+def keep_connection(monkeypatch):
+    """A command run from the command line closes every connection at its end; the test's must stay."""
+    from django.db import connections
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+
+
 @pytest.mark.django_db
-def test_cli_import_regions_reads_the_shared_tables(shared_data, capsys):
+def test_cli_import_regions_reads_the_shared_tables(shared_data, capsys, keep_connection):
     # given the three divisions tables
     # when an operator imports them through the command line
     cli.main(["import", "regions", str(shared_data)])
@@ -31,7 +39,7 @@ def test_cli_import_regions_reads_the_shared_tables(shared_data, capsys):
 
 
 @pytest.mark.django_db
-def test_cli_import_organisations_needs_a_province_officer(tmp_path, capsys):
+def test_cli_import_organisations_needs_a_province_officer(tmp_path, capsys, keep_connection):
     path = tmp_path / "orgs.xlsx"
     path.write_bytes(b"not used")
     with pytest.raises(SystemExit) as exc:
