@@ -20,7 +20,7 @@ echo "pip cache: $(du -sh "$(pip cache dir 2>/dev/null || echo /nonexistent)" 2>
 wait_up() {
   local started=$1
   for _ in $(seq 1 600); do
-    if curl -fsS -o /dev/null "http://127.0.0.1:${port}/login/"; then
+    if curl -fsS -o /dev/null "http://127.0.0.1:${port}/login/" 2>/dev/null; then
       echo "$(( $(date +%s%N) / 1000000 - started ))"
       return 0
     fi
