@@ -145,13 +145,17 @@ def on_unauthenticated(request, exc):
 
 
 def _mount() -> None:
+    from chanjiao.applications.api import router as applications_router
     from chanjiao.catalog.api import router as catalog_router
     from chanjiao.core.api import router as core_router
     from chanjiao.orgs.api import router as orgs_router
+    from chanjiao.policy.api import router as policy_router
 
     api.add_router("/", orgs_router)
     api.add_router("/", core_router)
     api.add_router("/", catalog_router)
+    api.add_router("/", policy_router)
+    api.add_router("/", applications_router)
 
 
 _mount()

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "chanjiao.core",
     "chanjiao.catalog",
     "chanjiao.orgs",
+    "chanjiao.policy",
+    "chanjiao.applications",
     "chanjiao.dashboards",
     "chanjiao.ops",
 ]

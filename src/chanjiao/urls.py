@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("chanjiao.core.urls")),
     path("", include("chanjiao.orgs.urls")),
     path("catalog/", include("chanjiao.catalog.urls")),
+    path("policy/", include("chanjiao.policy.urls")),
+    path("applications/", include("chanjiao.applications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
