@@ -152,6 +152,9 @@ STORAGES = {
 # Serve straight from the static folders (no collectstatic step to forget); files are few and small.
 WHITENOISE_USE_FINDERS = True
 
+# Noto Sans SC (TrueType), installed by `make assets` from the npm registry and embedded in PDFs.
+PDF_FONT_DIR = Path(os.environ.get("CHANJIAO_PDF_FONT_DIR", VAR_DIR / "vendor" / "fonts"))
+
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
