@@ -63,6 +63,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("expert", "赵志明", Role.EXPERT, "@enterprise2", "评审专家（企业）"),
     DemoAccount("learner", "孙雨桐", Role.LEARNER, "@school", "学习者"),
     DemoAccount("observer", "吴卫东", Role.OBSERVER, "安徽省教育厅", "纪检监察 · 只读"),
+    DemoAccount("js_school_admin", "钱嘉禾", Role.ORG_ADMIN, "@js_school", "江苏高职院校 · 单位管理员"),
+    DemoAccount("js_city", "沈晓明", Role.CITY_ADMIN, "@js_city", "江苏设区市教育局 · 市级管理员"),
+    DemoAccount("js_enterprise_admin", "蒋志强", Role.ORG_ADMIN, "@js_enterprise", "江苏企业 · 单位管理员"),
 )
 
 
@@ -322,7 +325,13 @@ def _people(scale: Scale, schools, enterprises, *, progress: Progress, total: in
     users: list[User] = []
     memberships: list[tuple[str, int, str]] = []
 
+    js_school = next(o for o in schools if o.region_id.startswith("32") and o.school_level == "associate")
+    js_enterprise = next(o for o in enterprises if o.region_id[:4] == js_school.region_id[:4])
+    js_city_name = Region.objects.get(code=js_school.region_id[:4] + "00").name + "教育局"
     special = {
+        "@js_school": org_ids[js_school.uscc],
+        "@js_enterprise": org_ids[js_enterprise.uscc],
+        "@js_city": named[js_city_name],
         "@school": org_ids[schools[0].uscc],
         "@enterprise": org_ids[enterprises[0].uscc],
         "@enterprise2": org_ids[enterprises[1].uscc],
