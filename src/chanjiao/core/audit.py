@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from .models import AuditEntry
 from .permissions import Actor
@@ -80,3 +81,27 @@ def audit_record(
         changes=_plain(changes or {}),
         ip_address=current_ip(),
     )
+
+
+# How people read an action: by the verb after the dot ("organization.update" is 修改); an
+# unknown verb is shown as its code.
+ACTION_VERBS = {
+    "create": gettext_lazy("新建"),
+    "update": gettext_lazy("修改"),
+    "revoke": gettext_lazy("撤销"),
+    "import": gettext_lazy("导入"),
+    "invite": gettext_lazy("邀请"),
+    "add": gettext_lazy("添加"),
+    "upload": gettext_lazy("上传"),
+    "generate": gettext_lazy("生成"),
+    "seed_load": gettext_lazy("载入初始数据"),
+    "edition_set_current": gettext_lazy("设为现行版本"),
+    "programmes_import": gettext_lazy("导入专业目录"),
+    "industries_import": gettext_lazy("导入行业分类"),
+    "occupations_import": gettext_lazy("导入职业分类"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_VERBS.get(action.rpartition(".")[2])
+    return str(label) if label is not None else action

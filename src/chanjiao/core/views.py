@@ -7,9 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from .audit import action_label
 from .exports import workbook_bytes, xlsx_response
 from .models import AuditEntry
 from .pages import attachment_response, paginate, role_required
@@ -59,6 +60,16 @@ def _field_label(model, name: str) -> str:
     return name
 
 
+def _aware_datetime(value: str):
+    if "T" not in value:
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    return moment if moment is not None and timezone.is_aware(moment) else None
+
+
 def _value_text(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -70,6 +81,9 @@ def _value_text(value: Any) -> str:
         text = "、".join(_value_text(v) for v in value)
     elif isinstance(value, dict):
         text = "；".join(f"{k}：{_value_text(v)}" for k, v in value.items())
+    elif isinstance(value, str) and (moment := _aware_datetime(value)) is not None:
+        # Times are stored as ISO 8601 in UTC; people read them in local time, to the second.
+        text = timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
     else:
         text = str(value)
     return text if len(text) <= VALUE_MAX_CHARS else text[: VALUE_MAX_CHARS - 1] + "…"
@@ -104,8 +118,10 @@ def audit_list(request):
     for entry in page_obj:
         entry.change_rows = readable_changes(entry)
         entry.object_type_label = object_type_label(entry.object_type)
+        entry.action_label = action_label(entry.action)
     choices = audit_filter_choices(request.actor)
     choices["object_types"] = [(t, object_type_label(t)) for t in choices["object_types"]]
+    choices["actions"] = [(a, action_label(a)) for a in choices["actions"]]
     return render(
         request, "core/audit_list.html", {"page_obj": page_obj, "filters": filters, "choices": choices}
     )

@@ -32,7 +32,12 @@ class OrganizationForm(forms.Form):
     region = forms.CharField(
         label=_("所在地区（行政区划代码）"), max_length=6, help_text=_("6位代码，如 340104 合肥市蜀山区")
     )
-    uscc = forms.CharField(label=_("统一社会信用代码"), max_length=18, required=False)
+    uscc = forms.CharField(
+        label=_("统一社会信用代码"),
+        max_length=18,
+        required=False,
+        help_text=_("18位；学校、企业、行业协会、培训评价组织必填"),
+    )
     dept_level = forms.ChoiceField(label=_("行政层级"), choices=_blank(DeptLevel), required=False)
     school_level = forms.ChoiceField(label=_("办学层次"), choices=_blank(SchoolLevel), required=False)
     sponsor = forms.CharField(label=_("举办方"), max_length=128, required=False)
@@ -59,7 +64,7 @@ class OrganizationContactForm(forms.Form):
 
 class PersonInviteForm(forms.Form):
     organization = forms.IntegerField(label=_("单位"), widget=forms.Select)
-    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("角色"), choices=_blank(Role))
     username = forms.CharField(label=_("用户名"), max_length=150)
     display_name = forms.CharField(label=_("姓名"), max_length=64)
     email = forms.EmailField(label=_("电子邮箱"), required=False, help_text=_("将向此邮箱发送设置密码的链接"))

@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chanjiao.core.errors import DomainError, apply_to_form
+from chanjiao.core.exports import xlsx_response
 from chanjiao.core.pages import paginate, role_required
 from chanjiao.core.permissions import Role
 
@@ -155,12 +155,7 @@ def organization_import(request):
 
 @role_required(Role.PROVINCE_ADMIN)
 def organization_import_template(request):
-    response = HttpResponse(
-        importers.organization_template_bytes(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''organization-import-template.xlsx"
-    return response
+    return xlsx_response(_("单位导入模板") + ".xlsx", importers.organization_template_bytes())
 
 
 @role_required(*PEOPLE_ROLES)
@@ -187,8 +182,9 @@ def person_invite(request):
             choices.insert(0, (extra.pk, extra.name))
     form = PersonInviteForm(request.POST or None, initial={"organization": preselected})
     form.fields["organization"].widget.choices = choices
+    # No role is preselected: granting one is a decision, not a default.
     form.fields["role"].choices = [
-        (r, lbl) for r, lbl in form.fields["role"].choices if r in assignable_roles(actor)
+        (r, lbl) for r, lbl in form.fields["role"].choices if not r or r in assignable_roles(actor)
     ]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
