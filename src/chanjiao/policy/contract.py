@@ -122,6 +122,10 @@ class SubmissionFacts:
     kpi_codes: tuple[str, ...] = ()
     other_applications_in_call: int = 0  # the applicant's other live applications in the same call
     now: dt.datetime | None = None  # server time of the submission
+    # Added after the first version of the contract (a default keeps older callers working): the
+    # applicant's administrative level when it is a department (an orgs.DeptLevel value), for the
+    # project types only a city may apply for. Left empty, the rules read it from the organisation.
+    applicant_dept_level: str = ""
 
     @property
     def budget_total(self) -> Decimal:

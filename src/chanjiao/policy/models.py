@@ -237,6 +237,9 @@ class IndicatorSystem(models.Model):
     name = models.CharField(_("名称"), max_length=255)
     purpose = models.CharField(_("用途"), max_length=16, choices=Purpose.choices)
     project_type_codes = models.JSONField(_("适用项目类型"), default=list, blank=True)
+    total = models.DecimalField(_("总分"), max_digits=6, decimal_places=2, default=Decimal("100"))
+    # The figures formula, gate and veto items are computed from: [{code, name, unit, type}]
+    inputs = models.JSONField(_("计算所用数据"), default=list, blank=True)
     is_default = models.BooleanField(_("平台默认（非官方）"), default=False)
     source_section = models.CharField(_("依据章节"), max_length=64, blank=True)
     note = models.TextField(_("说明"), blank=True)
