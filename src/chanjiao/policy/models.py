@@ -125,7 +125,12 @@ class ProjectType(models.Model):
 
     def tasks(self) -> list[TaskSpec]:
         return [
-            TaskSpec(code=str(t["code"]), title=t["title"], mandatory=t["mandatory"], source=self.source(t))
+            TaskSpec(
+                code=str(t["code"]),
+                title=t["title"],
+                mandatory=t["mandatory"],
+                source=self.source(t.get("source")),
+            )
             for t in self.spec.get("tasks", [])
         ]
 
@@ -137,7 +142,7 @@ class ProjectType(models.Model):
                 type=f["type"],
                 required=f["required"],
                 choices=tuple((c["code"], c["name"]) for c in f.get("choices", [])),
-                source=self.source(f) if f.get("source") else None,
+                source=self.source(f["source"]) if f.get("source") else None,
             )
             for f in self.spec.get("fields", [])
         ]
@@ -150,14 +155,14 @@ class ProjectType(models.Model):
                 required=a["required"],
                 signed_by_all_partners=a.get("signed_by_all_partners", False),
                 contents=tuple(a.get("contents", [])),
-                source=self.source(a),
+                source=self.source(a.get("source")),
             )
             for a in self.spec.get("attachments", [])
         ]
 
     def kpis(self) -> list[KpiSpec]:
         return [
-            KpiSpec(code=k["code"], name=k["name"], unit=k["unit"], source=self.source(k))
+            KpiSpec(code=k["code"], name=k["name"], unit=k["unit"], source=self.source(k.get("source")))
             for k in self.spec.get("kpis", [])
         ]
 
