@@ -716,6 +716,13 @@ API_ROWS = [
     Row(f"{API}/catalogue-editions/{{code}}/diff", "GET", ANY, fixed(f"{API}/catalogue-editions/2024/diff")),
 ]
 
+# Later apps keep their rows beside their tests and add them here.
+from tests.applications.matrix import API_ROWS as APPLICATION_API_ROWS  # noqa: E402
+from tests.applications.matrix import PAGE_ROWS as APPLICATION_PAGE_ROWS  # noqa: E402
+
+PAGE_ROWS += APPLICATION_PAGE_ROWS
+API_ROWS += APPLICATION_API_ROWS
+
 ROWS = PAGE_ROWS + API_ROWS
 
 # Routes the matrix leaves out on purpose, each with its reason. Nothing else may be left out.

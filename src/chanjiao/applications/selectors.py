@@ -1,0 +1,201 @@
+"""Every read of applications, scoped to the acting person (DESIGN "Permissions").
+
+- the applicant's staff: all of their organisation's applications, drafts included;
+- staff of a partner organisation: the applications it is party to, once submitted;
+- city staff: their city's applications once submitted (never a draft);
+- province staff and the observer: the submitted applications to their province's calls;
+- anyone else: none. Outside the scope is 404, never 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from chanjiao.core.errors import NotFound
+from chanjiao.core.permissions import Actor
+from chanjiao.orgs.models import Organization, OrgKind
+from chanjiao.policy.models import Call, CityQuota
+
+from . import snapshots
+from .models import Application, ApplicationVersion, CallPublication, Partner, Status
+
+
+def applications_for(actor: Actor) -> QuerySet[Application]:
+    if not actor.is_authenticated or actor.organization is None or not actor.roles:
+        return Application.objects.none()
+    org = actor.organization
+    submitted = Q(first_submitted_at__isnull=False)
+    scope = Q(pk__in=[])
+    if actor.is_org_staff:
+        scope |= Q(applicant_id=org.pk)
+        scope |= submitted & Q(pk__in=Partner.objects.filter(organization_id=org.pk).values("application_id"))
+    if actor.is_city_staff and actor.city_prefix:
+        scope |= submitted & Q(city_code__startswith=actor.city_prefix)
+    if actor.sees_province and actor.province_prefix:
+        scope |= submitted & Q(call__pack__region__code__startswith=actor.province_prefix)
+    return Application.objects.filter(scope).select_related(
+        "call", "call__pack", "project_type", "project_type__pack", "applicant", "applicant__region"
+    )
+
+
+def application_search(
+    *, actor: Actor, call: int | None = None, status: str = "", q: str = "", city: str = ""
+) -> QuerySet[Application]:
+    qs = applications_for(actor)
+    if call:
+        qs = qs.filter(call_id=call)
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(applicant__name__icontains=q))
+    if city:
+        qs = qs.filter(city_code__startswith=city[:4])
+    return qs.order_by("-submitted_at", "-created_at", "-id")
+
+
+def application_get_for(*, actor: Actor, pk: Any) -> Application:
+    try:
+        return applications_for(actor).get(pk=pk)
+    except (Application.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+
+
+def city_queue(actor: Actor) -> QuerySet[Application]:
+    """What a city's staff act on: their city's submitted and endorsed applications, by call and rank."""
+    return (
+        applications_for(actor)
+        .filter(city_code__startswith=actor.city_prefix or "-")
+        .filter(status__in=[Status.SUBMITTED, Status.ENDORSED, Status.RETURNED])
+        .order_by("call_id", "city_rank", "submitted_at", "id")
+    )
+
+
+def province_queue(actor: Actor, *, call: int | None = None) -> QuerySet[Application]:
+    """What province staff act on: every submitted application to their calls, endorsed ones first."""
+    qs = applications_for(actor).filter(call__pack__region__code__startswith=actor.province_prefix or "-")
+    if call:
+        qs = qs.filter(call_id=call)
+    return qs.exclude(status=Status.WITHDRAWN).order_by("call_id", "status", "city_code", "city_rank", "id")
+
+
+def city_quota_usage(*, call_id: int, city_code: str) -> tuple[int, int | None]:
+    """(endorsed so far, the quota or None when the city has none) for one city in one call."""
+    used = Application.objects.filter(call_id=call_id, city_code=city_code, city_rank__isnull=False).count()
+    quota = (
+        CityQuota.objects.filter(call_id=call_id, city_id=city_code).values_list("quota", flat=True).first()
+    )
+    return used, quota
+
+
+def versions_for(*, actor: Actor, application: Application) -> QuerySet[ApplicationVersion]:
+    """An application's submitted versions; the caller has already found the application in scope."""
+    return (
+        ApplicationVersion.objects.filter(application=application)
+        .select_related("submitted_by")
+        .order_by("number")
+    )
+
+
+def version_get_for(*, actor: Actor, application: Application, number: Any) -> ApplicationVersion:
+    try:
+        return versions_for(actor=actor, application=application).get(number=int(number))
+    except (ApplicationVersion.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+
+
+def version_diff(a: ApplicationVersion, b: ApplicationVersion) -> list[dict[str, Any]]:
+    """Field-level differences from version `a` to version `b`."""
+    return snapshots.diff(a.snapshot, b.snapshot)
+
+
+# --- calls, from the applications' side -------------------------------------------------------
+
+
+def call_get_for(*, actor: Actor, pk: Any) -> Call:
+    """A call the actor may see (policy's selector when it has one; else published calls of their province)."""
+    try:
+        from chanjiao.policy import selectors as policy_selectors
+
+        getter = getattr(policy_selectors, "call_get_for", None)
+    except ImportError:
+        getter = None
+    if getter is not None:
+        return getter(actor=actor, pk=pk)
+    try:
+        call = Call.objects.select_related("pack").get(pk=pk)
+    except (Call.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+    if not actor.is_authenticated or actor.organization is None:
+        raise NotFound
+    if (call.pack.region_id or "")[:2] != actor.province_prefix:
+        raise NotFound
+    if call.status == Call.Status.DRAFT and not actor.is_province_staff:
+        raise NotFound
+    return call
+
+
+def open_calls_for(actor: Actor) -> QuerySet[Call]:
+    """Published calls of the applicant's province that are open now (or extended for it)."""
+    if not actor.is_authenticated or actor.organization is None:
+        return Call.objects.none()
+    now = timezone.now()
+    org_id = actor.organization.pk
+    return (
+        Call.objects.filter(
+            status=Call.Status.PUBLISHED,
+            opens_at__lte=now,
+            pack__region__code__startswith=actor.province_prefix or "-",
+        )
+        .filter(Q(closes_at__gt=now) | Q(extensions__applicant_id=org_id, extensions__until__gt=now))
+        .distinct()
+        .select_related("pack")
+        .prefetch_related("project_types")
+        .order_by("closes_at", "id")
+    )
+
+
+def eligible_types(call: Call, organization) -> list:
+    """The call's project types the organisation may apply for (by the pack's applicant rules)."""
+    try:
+        from chanjiao.policy.selectors import eligible_project_types
+    except ImportError:
+        return list(call.project_types.all())
+    return eligible_project_types(call, organization)
+
+
+def partner_candidates(*, q: str, exclude: int | None = None, limit: int = 20) -> QuerySet[Organization]:
+    """Organisations an applicant may name as partners, by name, short name or USCC (public facts only)."""
+    q = (q or "").strip()
+    if len(q) < 2:
+        return Organization.objects.none()
+    qs = Organization.objects.filter(is_active=True).exclude(kind=OrgKind.DEPARTMENT, dept_level="province")
+    qs = qs.filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(uscc__iexact=q))
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    return qs.select_related("region").order_by("kind", "name", "id")[:limit]
+
+
+def received_list(call: Call) -> QuerySet[Application]:
+    """What a call received, for the public page: submitted applications, not withdrawn."""
+    return (
+        Application.objects.filter(call=call, first_submitted_at__isnull=False)
+        .exclude(status=Status.WITHDRAWN)
+        .select_related("applicant", "applicant__region", "project_type")
+        .order_by("city_code", "applicant__name", "id")
+    )
+
+
+def published_call(pk: Any) -> tuple[Call, CallPublication]:
+    """A call whose received list the province has published, or 404."""
+    try:
+        publication = CallPublication.objects.select_related("call", "call__pack").get(call_id=int(pk))
+    except (CallPublication.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+    return publication.call, publication
+
+
+def publication_of(call: Call) -> CallPublication | None:
+    return CallPublication.objects.filter(call=call).first()
