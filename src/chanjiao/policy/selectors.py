@@ -131,7 +131,7 @@ def _with_deadline(qs: QuerySet[Call], organization_id: int | None) -> QuerySet[
 
 def _province_calls(actor: Actor) -> QuerySet[Call]:
     return (
-        Call.objects.filter(pack__region_id__startswith=actor.province_prefix)
+        Call.objects.filter(pack__region__code__startswith=actor.province_prefix)
         .select_related("pack", "pack__region", "catalogue_edition", "created_by")
         .prefetch_related(
             Prefetch("project_types", queryset=ProjectType.objects.select_related("pack", "pack__region"))
