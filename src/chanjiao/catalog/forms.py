@@ -17,7 +17,7 @@ class _UploadForm(forms.Form):
         if suffix not in self.suffixes:
             raise forms.ValidationError(
                 _("文件类型应为 %(want)s（当前：%(got)s）")
-                % {"want": "、".join(self.suffixes), "got": suffix or "无扩展名"}
+                % {"want": "、".join(self.suffixes), "got": suffix or _("无扩展名")}
             )
         if file.size > MAX_UPLOAD_MB * 1024 * 1024:
             raise forms.ValidationError(

@@ -222,7 +222,7 @@ def _check_programme(d: _ProgrammeDraft, errors: ErrorCollector) -> bool:
             "level",
             "programme.level_unknown",
             _("无法识别的层次“%(v)s”（可填：%(names)s）")
-            % {"v": d.level_text or "空", "names": LEVEL_NAMES_ACCEPTED},
+            % {"v": d.level_text or _("空"), "names": LEVEL_NAMES_ACCEPTED},
         )
     if not d.code:
         bad("code", "programme.code_missing", _("专业代码不能为空"))
@@ -231,7 +231,11 @@ def _check_programme(d: _ProgrammeDraft, errors: ErrorCollector) -> bool:
         if error is not None:
             bad("code", error.code, error.message)
     if not d.name:
-        bad("name", "programme.name_missing", _("专业名称不能为空（专业代码 %(c)s）") % {"c": d.code or "空"})
+        bad(
+            "name",
+            "programme.name_missing",
+            _("专业名称不能为空（专业代码 %(c)s）") % {"c": d.code or _("空")},
+        )
     elif len(d.name) > 128:
         bad("name", "programme.name_length", _("专业名称最多128个字（当前：%(n)d个字）") % {"n": len(d.name)})
     if d.code and d.category_code and d.category_code != d.code[:2]:
@@ -328,7 +332,7 @@ def _settle_programmes(
                     % {
                         "where": "、".join(wheres[:5]) + ("等" if len(wheres) > 5 else ""),
                         "level": LEVEL_LABELS[key[0]],
-                        "label": label,
+                        "label": _(label),  # 专业大类 / 专业类, as the catalogue's models name them
                         "code": key[1],
                         "n": len(wheres),
                         "column": column,
@@ -759,7 +763,11 @@ def import_industries_xlsx(
             )
         if not name:
             problems.append(
-                ("name", "industry.name_missing", _("行业名称不能为空（代码 %(c)s）") % {"c": code or "空"})
+                (
+                    "name",
+                    "industry.name_missing",
+                    _("行业名称不能为空（代码 %(c)s）") % {"c": code or _("空")},
+                )
             )
         elif len(name) > 128:
             problems.append(
@@ -804,7 +812,7 @@ def import_industries_xlsx(
         if file_parent and file_parent != (parent or ""):
             warnings.append(
                 _("第%(n)d行：行业 %(c)s 的上级在文件中为 %(given)s，按代码结构应为 %(p)s，已按 %(p)s 导入")
-                % {"n": number, "c": code, "given": file_parent, "p": parent or "无"}
+                % {"n": number, "c": code, "given": file_parent, "p": parent or _("无")}
             )
         tree.append(TreeRow(code, tier, name, parent, {"description": description}))
     if not parsed and not errors:
@@ -855,7 +863,7 @@ def import_occupations_jsonl(
         errors.add(
             "edition",
             "occupation.edition_format",
-            _("版本应为1–16位字母、数字或 +（当前：%(v)s）") % {"v": edition or "空"},
+            _("版本应为1–16位字母、数字或 +（当前：%(v)s）") % {"v": edition or _("空")},
         )
     records = _jsonl_records(file, errors)
     tracker = _Progress(progress, len(records))
@@ -877,7 +885,7 @@ def import_occupations_jsonl(
                     "occupation_code",
                     "occupation.code_format",
                     _("职业代码应为“大类-中类-小类-细类”的形式，如 2-02-10-03（当前：%(c)s）")
-                    % {"c": code or "空"},
+                    % {"c": code or _("空")},
                 )
             )
         if not name:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Level(models.TextChoices):
@@ -134,10 +135,11 @@ class Occupation(models.Model):
     """职业分类大典: 大类 `2`, 中类 `2-10`, 小类 `2-10-02`, 细类 (the occupation) `2-10-02-02`."""
 
     class Tier(models.IntegerChoices):
-        MAJOR = 1, _("大类")
-        MIDDLE = 2, _("中类")
-        MINOR = 3, _("小类")
-        DETAIL = 4, _("细类（职业）")
+        # The same words as GB/T 4754's tiers, but other things: contexts keep their English apart.
+        MAJOR = 1, pgettext_lazy("occupation tier", "大类")
+        MIDDLE = 2, pgettext_lazy("occupation tier", "中类")
+        MINOR = 3, pgettext_lazy("occupation tier", "小类")
+        DETAIL = 4, pgettext_lazy("occupation tier", "细类（职业）")
 
     edition = models.CharField(_("版本"), max_length=16, default="2022")
     code = models.CharField(_("职业代码"), max_length=16)

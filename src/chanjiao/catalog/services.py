@@ -72,7 +72,8 @@ def edition_check(*, code: str, name: str, year: int | None, previous: str | Non
         errors.add(
             "edition_code",
             "edition.code_format",
-            _("版本代码应为1–32位字母、数字、连字符或下划线，如 2025（当前：%(v)s）") % {"v": code or "空"},
+            _("版本代码应为1–32位字母、数字、连字符或下划线，如 2025（当前：%(v)s）")
+            % {"v": code or _("空")},
         )
     if not (name or "").strip() or len(name) > 128:
         errors.add(
@@ -82,7 +83,9 @@ def edition_check(*, code: str, name: str, year: int | None, previous: str | Non
         )
     if year is None or not 1949 <= int(year) <= 2100:
         errors.add(
-            "year", "edition.year_range", _("目录年份应在1949–2100之间（当前：%(v)s）") % {"v": year or "空"}
+            "year",
+            "edition.year_range",
+            _("目录年份应在1949–2100之间（当前：%(v)s）") % {"v": year or _("空")},
         )
     return errors.errors
 

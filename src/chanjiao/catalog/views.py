@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from chanjiao.core.errors import DomainError
@@ -188,12 +189,22 @@ def edition_diff_export(request):
             (_("更名"), r["code"], r["level_display"], r["klass"], r["old_name"], r["new_name"])
             for r in diff.renamed
         ]
-        + [(_("撤销"), r["code"], r["level_display"], r["klass"], r["name"], "") for r in diff.dropped]
+        + [
+            (pgettext("programme change", "撤销"), r["code"], r["level_display"], r["klass"], r["name"], "")
+            for r in diff.dropped
+        ]
     )
-    content = workbook_bytes(
-        "版本对比", ["变化", "专业代码", "层次", "专业类", f"{old.code} 名称", f"{new.code} 名称"], rows
-    )
-    return xlsx_response(f"专业目录版本对比-{new.code}-{old.code}.xlsx", content)
+    headers = [
+        _("变化"),
+        _("专业代码"),
+        _("层次"),
+        _("专业类"),
+        _("%(edition)s 名称") % {"edition": old.code},
+        _("%(edition)s 名称") % {"edition": new.code},
+    ]
+    content = workbook_bytes(_("版本对比"), headers, rows)
+    filename = _("专业目录版本对比-%(new)s-%(old)s.xlsx") % {"new": new.code, "old": old.code}
+    return xlsx_response(filename, content)
 
 
 # --- imports (province staff) -------------------------------------------------------------------
@@ -318,4 +329,4 @@ def import_job(request, pk: int):
 
 @role_required(Role.PROVINCE_ADMIN)
 def programme_template(request):
-    return xlsx_response("职业教育专业目录导入模板.xlsx", importers.programme_template_bytes())
+    return xlsx_response(_("职业教育专业目录导入模板") + ".xlsx", importers.programme_template_bytes())

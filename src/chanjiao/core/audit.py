@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from .models import AuditEntry
 from .permissions import Actor
@@ -86,19 +86,19 @@ def audit_record(
 # How people read an action: by the verb after the dot ("organization.update" is 修改); an
 # unknown verb is shown as its code.
 ACTION_VERBS = {
-    "create": gettext_lazy("新建"),
-    "update": gettext_lazy("修改"),
-    "revoke": gettext_lazy("撤销"),
-    "import": gettext_lazy("导入"),
-    "invite": gettext_lazy("邀请"),
-    "add": gettext_lazy("添加"),
-    "upload": gettext_lazy("上传"),
-    "generate": gettext_lazy("生成"),
-    "seed_load": gettext_lazy("载入初始数据"),
-    "edition_set_current": gettext_lazy("设为现行版本"),
-    "programmes_import": gettext_lazy("导入专业目录"),
-    "industries_import": gettext_lazy("导入行业分类"),
-    "occupations_import": gettext_lazy("导入职业分类"),
+    "create": pgettext_lazy("audit action", "新建"),
+    "update": pgettext_lazy("audit action", "修改"),
+    "revoke": pgettext_lazy("audit action", "撤销"),
+    "import": pgettext_lazy("audit action", "导入"),
+    "invite": pgettext_lazy("audit action", "邀请"),
+    "add": pgettext_lazy("audit action", "添加"),
+    "upload": pgettext_lazy("audit action", "上传"),
+    "generate": pgettext_lazy("audit action", "生成"),
+    "seed_load": pgettext_lazy("audit action", "载入初始数据"),
+    "edition_set_current": pgettext_lazy("audit action", "设为现行版本"),
+    "programmes_import": pgettext_lazy("audit action", "导入专业目录"),
+    "industries_import": pgettext_lazy("audit action", "导入行业分类"),
+    "occupations_import": pgettext_lazy("audit action", "导入职业分类"),
 }
 
 

@@ -208,7 +208,7 @@ class _Collector:
 
 
 def _bad_code(raw: str, what: str) -> str:
-    return _("代码“%(raw)s”无效（%(what)s）") % {"raw": raw or "空", "what": what}
+    return _("代码“%(raw)s”无效（%(what)s）") % {"raw": raw or _("空"), "what": what}
 
 
 def _parse_three(provinces: Source, cities: Source, areas: Source, errors: ErrorCollector) -> _Collector:
@@ -260,7 +260,8 @@ def _parse_three(provinces: Source, cities: Source, areas: Source, errors: Error
                 line,
                 "provinceCode",
                 "region.unknown_parent",
-                _("所属省级代码“%(p)s”在 %(file)s 中不存在") % {"p": raw_parent or "空", "file": prov.label},
+                _("所属省级代码“%(p)s”在 %(file)s 中不存在")
+                % {"p": raw_parent or _("空"), "file": prov.label},
             )
             continue
         if code[:2] != parent[:2]:
@@ -305,7 +306,7 @@ def _parse_three(provinces: Source, cities: Source, areas: Source, errors: Error
                 line,
                 "cityCode",
                 "region.unknown_parent",
-                _("所属地级代码“%(p)s”在 %(file)s 中不存在") % {"p": raw_city or "空", "file": city.label},
+                _("所属地级代码“%(p)s”在 %(file)s 中不存在") % {"p": raw_city or _("空"), "file": city.label},
             )
             continue
         province = _province_code(raw_province) if raw_province else parent_row.parent

@@ -177,7 +177,7 @@ def check_programme_code(value: str, level: str | None = None) -> FieldError | N
                 if suffix == "[KT]?"
                 else _("专业代码应为6位数字，可带后缀 K（当前：%(v)s）")
             )
-            % {"v": value or "空"},
+            % {"v": value or _("空")},
         )
     category = int(value[:2])
     if level is None:
@@ -221,7 +221,7 @@ def check_mobile(value: str) -> FieldError | None:
     if not re.fullmatch(r"1[3-9]\d{9}", number):
         return _err(
             "mobile.format",
-            _("手机号码应为以1开头、第2位为3–9的11位数字（当前：%(v)s）") % {"v": value or "空"},
+            _("手机号码应为以1开头、第2位为3–9的11位数字（当前：%(v)s）") % {"v": value or _("空")},
         )
     return None
 

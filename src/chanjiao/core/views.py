@@ -160,7 +160,7 @@ def audit_export(request):
         ],
         rows,
     )
-    return xlsx_response(f"审计日志-{timezone.localdate():%Y%m%d}.xlsx", content)
+    return xlsx_response(_("审计日志-%(date)s.xlsx") % {"date": f"{timezone.localdate():%Y%m%d}"}, content)
 
 
 @role_required(*Role.values)

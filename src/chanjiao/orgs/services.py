@@ -363,7 +363,7 @@ def person_invite(
             "role",
             "invalid_choice",
             _("角色无效（当前：%(cur)s，应为：%(ok)s）")
-            % {"cur": role or "空", "ok": "、".join(f"{v}（{lbl}）" for v, lbl in Role.choices)},
+            % {"cur": role or _("空"), "ok": "、".join(f"{v}（{lbl}）" for v, lbl in Role.choices)},
         )
     elif role not in allowed:
         reason = ""
@@ -377,7 +377,7 @@ def person_invite(
                 "reason": reason,
                 "org": organization.name,
                 "cur": _role_label(role),
-                "ok": "、".join(_role_label(r) for r in allowed) or "无",
+                "ok": "、".join(_role_label(r) for r in allowed) or _("无"),
             },
         )
     username = (username or "").strip()
