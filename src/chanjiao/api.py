@@ -7,6 +7,7 @@ import datetime as dt
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -65,23 +66,23 @@ def _location(loc: tuple) -> str:
 
 
 _PYDANTIC_MESSAGES = {
-    "missing": "必填",
-    "extra_forbidden": "不允许的字段",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "float_parsing": "应为数字",
-    "decimal_parsing": "应为金额（十进制数字）",
-    "bool_parsing": "应为布尔值",
-    "string_type": "应为字符串",
-    "greater_than_equal": "数值过小",
-    "less_than_equal": "数值过大",
-    "string_too_long": "内容过长",
-    "string_too_short": "内容过短",
-    "literal_error": "取值无效",
-    "enum": "取值无效",
-    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
-    "date_parsing": "应为日期（YYYY-MM-DD）",
-    "datetime_parsing": "应为带时区的时间（ISO 8601）",
+    "missing": _lazy("必填"),
+    "extra_forbidden": _lazy("不允许的字段"),
+    "int_parsing": _lazy("应为整数"),
+    "int_type": _lazy("应为整数"),
+    "float_parsing": _lazy("应为数字"),
+    "decimal_parsing": _lazy("应为金额（十进制数字）"),
+    "bool_parsing": _lazy("应为布尔值"),
+    "string_type": _lazy("应为字符串"),
+    "greater_than_equal": _lazy("数值过小"),
+    "less_than_equal": _lazy("数值过大"),
+    "string_too_long": _lazy("内容过长"),
+    "string_too_short": _lazy("内容过短"),
+    "literal_error": _lazy("取值无效"),
+    "enum": _lazy("取值无效"),
+    "date_from_datetime_parsing": _lazy("应为日期（YYYY-MM-DD）"),
+    "date_parsing": _lazy("应为日期（YYYY-MM-DD）"),
+    "datetime_parsing": _lazy("应为带时区的时间（ISO 8601）"),
 }
 
 
@@ -90,7 +91,7 @@ def on_validation_error(request, exc: ValidationError):
     errors = []
     for e in exc.errors:
         kind = e.get("type", "invalid")
-        detail = _PYDANTIC_MESSAGES.get(kind, "")
+        detail = str(_PYDANTIC_MESSAGES.get(kind, ""))
         message = f"{detail}（{e.get('msg', '')}）" if detail else e.get("msg", "")
         errors.append(
             {"field": _location(tuple(e.get("loc", ()))), "code": f"input.{kind}", "message": message}
