@@ -1,0 +1,91 @@
+"""One application per school per call holds under a race: the database decides, not an `if`."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+
+from chanjiao.applications import services
+from chanjiao.applications.models import Application, ApplicationVersion, Status
+from chanjiao.core.errors import DomainError
+from tests.conftest import actor_of
+
+from .conftest import attach_required
+from .factories import complete_draft
+
+THREADS = 12
+
+
+def test_the_database_refuses_a_second_application_in_the_same_slot(setting, school, school_admin):
+    # given a draft in slot 1
+    actor = actor_of(school_admin, school)
+    first = services.application_create(actor=actor, call=setting.call, project_type=setting.project_type)
+    assert first.slot == 1
+    # when a second row for the same school, call and slot is written past the services
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Application.objects.create(
+            call=setting.call,
+            project_type=setting.project_type,
+            applicant=school,
+            city_code=first.city_code,
+            slot=1,
+            created_by=school_admin,
+        )
+    # then only the first exists
+    assert Application.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_many_simultaneous_submissions_make_exactly_one_application(
+    regions, school, school_admin, enterprise, media
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and concurrent unique checks need PostgreSQL (SQLite serialises writers)")
+    from .factories import make_call, make_edition, make_pack, make_project_type
+
+    pack = make_pack(regions.anhui)
+    project_type = make_project_type(pack)
+    call = make_call(pack, [project_type], edition=make_edition())
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[tuple[str, object]] = []
+    lock = threading.Lock()
+
+    def apply() -> None:
+        try:
+            actor = actor_of(school_admin, school)
+            barrier.wait(timeout=30)
+            app = services.application_create(actor=actor, call=call, project_type=project_type)
+            services.application_save_draft(actor=actor, application=app, data=complete_draft(enterprise))
+            attach_required(app, school_admin, school, enterprise)
+            app.refresh_from_db()
+            version = services.application_submit(
+                actor=actor, application=app, expected_version=app.row_version
+            )
+            result = ("ok", version.number)
+        except DomainError as exc:
+            result = ("refused", [e.code for e in exc.errors])
+        except Exception as exc:  # noqa: BLE001 - anything else is the test's failure, reported below
+            result = ("error", repr(exc))
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=apply) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(outcomes) == THREADS
+    succeeded = [o for o in outcomes if o[0] == "ok"]
+    refused = [o for o in outcomes if o[0] == "refused"]
+    assert [o for o in outcomes if o[0] == "error"] == []
+    assert succeeded == [("ok", 1)]
+    assert len(refused) == THREADS - 1
+    assert all(codes == ["applicant.limit_per_call"] for _kind, codes in refused), refused
+    assert Application.objects.filter(call=call, applicant=school).count() == 1
+    assert Application.objects.get(call=call, applicant=school).status == Status.SUBMITTED
+    assert ApplicationVersion.objects.filter(application__call=call).count() == 1
