@@ -196,3 +196,36 @@ def test_versions_and_diff_pages(setting, school_admin, school, city_officer, co
     assert "第二稿名称" in diff
     v1 = client.get(f"/applications/{app.pk}/versions/1/").content.decode()
     assert "智能制造产教融合集成平台" in v1
+
+
+def test_lists_do_not_query_per_application(
+    setting,
+    regions,
+    api,
+    province_officer,
+    django_assert_max_num_queries,
+    complete_application,
+    school_admin,
+    school,
+):
+    from chanjiao.core.permissions import Role
+    from tests.factories import make_org, make_person
+
+    # given ten submitted applications from ten schools
+    for n in range(10):
+        org = make_org(
+            f"合肥第{n}职业学院", kind="school", region=regions.hefei_shushan, school_level="associate"
+        )
+        user = make_person(f"admin{n}", org, Role.ORG_ADMIN, password="Test-pass-2026")
+        app = complete_application(user, org)
+        services.application_submit(
+            actor=actor_of(user, org), application=app, expected_version=app.row_version
+        )
+    client, browser = api(province_officer), client_for(province_officer)
+    # then the API list and the province queue take a fixed number of queries
+    with django_assert_max_num_queries(12):
+        body = client.get("/api/v1/applications").json()
+    assert body["count"] == 10
+    with django_assert_max_num_queries(25):
+        page = browser.get("/applications/province/")
+    assert page.content.decode().count("data-application=") == 10

@@ -197,5 +197,15 @@ def published_call(pk: Any) -> tuple[Call, CallPublication]:
     return publication.call, publication
 
 
+def calls_with_applications(actor: Actor) -> list[Call]:
+    """The calls the actor sees submitted applications to, newest first."""
+    ids = applications_for(actor).values("call_id")
+    return list(Call.objects.filter(pk__in=ids).order_by("-opens_at", "-id"))
+
+
+def publications_of(calls) -> dict[int, CallPublication]:
+    return {p.call_id: p for p in CallPublication.objects.filter(call__in=[c.pk for c in calls])}
+
+
 def publication_of(call: Call) -> CallPublication | None:
     return CallPublication.objects.filter(call=call).first()

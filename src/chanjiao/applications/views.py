@@ -135,12 +135,9 @@ def province_queue(request):
     for app in page_obj:
         app.can_accept = permissions.can(actor, app, "accept")
         app.can_return = permissions.can(actor, app, "return")
-    calls = {}
-    for app in selectors.applications_for(actor).select_related("call").order_by("call_id").distinct():
-        calls.setdefault(app.call_id, app.call)
-    call_rows = []
-    for call in calls.values():
-        call_rows.append((call, selectors.publication_of(call)))
+    calls = selectors.calls_with_applications(actor)
+    publications = selectors.publications_of(calls)
+    call_rows = [(call, publications.get(call.pk)) for call in calls]
     return render(
         request,
         "applications/province_queue.html",
