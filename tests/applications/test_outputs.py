@@ -115,12 +115,23 @@ def test_the_call_summary_has_a_row_per_application_with_numbers(
         path = tmp_path / "summary.xlsx"
         path.write_bytes(response.content)
         subprocess.run(  # noqa: S603
-            [soffice, "--headless", "--convert-to", "csv", "--outdir", str(tmp_path), str(path)],
+            # CSV in UTF-8 (filter options: comma, double quote, character set 76)
+            [
+                soffice,
+                "--headless",
+                "--convert-to",
+                "csv:Text - txt - csv (StarCalc):44,34,76",
+                "--outdir",
+                str(tmp_path),
+                str(path),
+            ],
             check=True,
             capture_output=True,
             timeout=120,
         )
-        assert school.name in (tmp_path / "summary.csv").read_text(encoding="utf-8", errors="replace")
+        csv = (tmp_path / "summary.csv").read_text(encoding="utf-8")
+        assert school.name in csv
+        assert ",30000000," in csv  # a number, as LibreOffice reads it
 
 
 def test_the_public_list_appears_once_the_province_publishes_it(
