@@ -456,5 +456,7 @@ def test_oversize_mistyped_and_unknown_attachments_are_refused(api, setting, sch
     assert error_codes(upload("big.pdf", PDF + b"x" * 100)) == ["attachment.too_large"]
     settings.ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
     assert error_codes(upload("plan.pdf", b"just some text, not a PDF")) == ["attachment.type_not_allowed"]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    assert error_codes(upload("plan.pdf", png)) == ["attachment.type_mismatch"]
     assert error_codes(upload("plan.pdf", PDF, spec="photo_of_the_dean")) == ["attachments.unknown_spec"]
     assert Application.objects.get(pk=app_id).attachments.count() == 0

@@ -122,9 +122,12 @@ def test_submit_shows_every_failure_at_its_field_then_the_mended_application_goe
         assert upload.status_code == 302
     app.refresh_from_db()
     assert app.attachments.count() == 2
-    response = client.post(f"/applications/{app.pk}/submit/", {"expected_version": app.row_version})
-    # then it is submitted and the detail page says so
+    form = {"expected_version": app.row_version, "idempotency_key": "page-key-1"}
+    response = client.post(f"/applications/{app.pk}/submit/", form)
+    # then it is submitted and the detail page says so; the same form sent again changes nothing
     assert response.status_code == 302
+    assert client.post(f"/applications/{app.pk}/submit/", form).status_code == 302
+    assert app.versions.count() == 1
     assert Application.objects.get(pk=app.pk).status == Status.SUBMITTED
     detail = client.get(f"/applications/{app.pk}/").content.decode()
     assert 'data-status="submitted"' in detail
@@ -229,3 +232,47 @@ def test_lists_do_not_query_per_application(
     with django_assert_max_num_queries(25):
         page = browser.get("/applications/province/")
     assert page.content.decode().count("data-application=") == 10
+
+
+def test_partners_and_programmes_are_found_and_added_from_the_editor(setting, school_admin, enterprise):
+    client = client_for(school_admin)
+    app = new_draft(client, setting)
+    # the partner search finds the enterprise by name, and by its USCC
+    found = client.get(f"/applications/{app.pk}/partners/search/", {"q": "智能装备"}).content.decode()
+    assert f'data-candidate="{enterprise.pk}"' in found
+    assert (
+        f'data-candidate="{enterprise.pk}"'
+        in client.get(f"/applications/{app.pk}/partners/search/", {"q": enterprise.uscc}).content.decode()
+    )
+    added = client.post(
+        f"/applications/{app.pk}/edit/partners/",
+        {"rerender": "1", "add_organization": enterprise.pk, "add_role": "co_building_enterprise"},
+        headers=HTMX,
+    ).content.decode()
+    assert f'data-partner="{enterprise.pk}"' in added
+    assert app.partners.get().role == "co_building_enterprise"
+    removed = client.post(
+        f"/applications/{app.pk}/edit/partners/",
+        {
+            "rerender": "1",
+            "partner-0-organization_id": enterprise.pk,
+            "partner-0-role": "co_building_enterprise",
+            "remove_organization": enterprise.pk,
+        },
+        headers=HTMX,
+    ).content.decode()
+    assert f'data-partner="{enterprise.pk}"' not in removed
+    assert not app.partners.exists()
+    # programmes come from the call's catalogue edition
+    assert (
+        "460101" in client.get(f"/applications/{app.pk}/programmes/search/", {"q": "4601"}).content.decode()
+    )
+    body = client.post(
+        f"/applications/{app.pk}/edit/programmes/", {"rerender": "1", "add_programme": "460101"}, headers=HTMX
+    ).content.decode()
+    assert 'data-programme="460101"' in body
+    refused = client.post(
+        f"/applications/{app.pk}/edit/programmes/", {"rerender": "1", "add_programme": "999999"}, headers=HTMX
+    ).content.decode()
+    assert 'data-code="programme.unknown_code"' in refused
+    assert list(app.programmes.values_list("code", flat=True)) == ["460101"]

@@ -6,6 +6,7 @@ button runs every rule and shows each failure at its field, with the current and
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -303,6 +304,8 @@ def _editor_context(request, app: Application, errors: list[FieldError] | None =
         "attachment_specs": project_type.attachments(),
         "attachments": list(app.attachments.select_related("attachment").prefetch_related("signed_by")),
         "signers": [app.applicant] + [p.organization for p in partners],
+        # a second click on 提交 (or a resent form) answers the version the first one made
+        "idempotency_key": uuid.uuid4().hex,
         **_errors_context(app, errors or []),
     }
 
