@@ -262,6 +262,19 @@ def state() -> tuple:
         Job.objects.count(),
         list(CatalogueEdition.objects.filter(is_current=True).values_list("code", flat=True)),
         list(User.objects.order_by("pk").values_list("password", flat=True)),
+        policy_state(),
+    )
+
+
+def policy_state() -> tuple:
+    from chanjiao.policy.models import Call, CityQuota, DeadlineExtension, IndicatorSystem, PolicyPack
+
+    return (
+        PolicyPack.objects.count(),
+        list(Call.objects.order_by("pk").values_list("pk", "title", "status", "closes_at")),
+        CityQuota.objects.count(),
+        list(DeadlineExtension.objects.order_by("pk").values_list("pk", "until", "reason")),
+        list(IndicatorSystem.objects.order_by("pk").values_list("pk", "is_current")),
     )
 
 
@@ -719,9 +732,11 @@ API_ROWS = [
 # Later apps keep their rows beside their tests and add them here.
 from tests.applications.matrix import API_ROWS as APPLICATION_API_ROWS  # noqa: E402
 from tests.applications.matrix import PAGE_ROWS as APPLICATION_PAGE_ROWS  # noqa: E402
+from tests.policy.matrix import API_ROWS as POLICY_API_ROWS  # noqa: E402
+from tests.policy.matrix import PAGE_ROWS as POLICY_PAGE_ROWS  # noqa: E402
 
-PAGE_ROWS += APPLICATION_PAGE_ROWS
-API_ROWS += APPLICATION_API_ROWS
+PAGE_ROWS += POLICY_PAGE_ROWS + APPLICATION_PAGE_ROWS
+API_ROWS += POLICY_API_ROWS + APPLICATION_API_ROWS
 
 ROWS = PAGE_ROWS + API_ROWS
 
