@@ -1,4 +1,4 @@
-"""Loading the reference data the product ships (regions, catalogue seeds) and importing official files."""
+"""Loading what the product ships: regions, catalogue seeds and the policy packs."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ def load_reference_seeds() -> Iterator[str]:
 
     yield f"行政区划：{_summary(load_region_seed())}"
     yield f"专业与行业目录：{_summary(load_catalog_seed())}"
+    from chanjiao.policy.services import load_shipped_packs
+
+    for line in load_shipped_packs():
+        yield f"政策包：{line}"
 
 
 def _summary(result) -> str:

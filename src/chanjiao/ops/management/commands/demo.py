@@ -17,7 +17,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.stdout.write("1/4 数据库迁移…")
         call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("2/4 参考数据（行政区划、专业与行业目录）…")
+        self.stdout.write("2/4 参考数据（行政区划、专业与行业目录、政策包）…")
         for line in load_reference_seeds():
             self.stdout.write(f"    {line}")
         self.stdout.write("3/4 演示数据…")
