@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from chanjiao.core.errors import NotFound
 from chanjiao.core.permissions import Actor
 from chanjiao.orgs.models import Organization, OrgKind
+from chanjiao.policy import selectors as policy_selectors
 from chanjiao.policy.models import Call, CityQuota
 
 from . import snapshots
@@ -115,55 +115,18 @@ def version_diff(a: ApplicationVersion, b: ApplicationVersion) -> list[dict[str,
 
 
 def call_get_for(*, actor: Actor, pk: Any) -> Call:
-    """A call the actor may see (policy's selector when it has one; else published calls of their province)."""
-    try:
-        from chanjiao.policy import selectors as policy_selectors
-
-        getter = getattr(policy_selectors, "call_get_for", None)
-    except ImportError:
-        getter = None
-    if getter is not None:
-        return getter(actor=actor, pk=pk)
-    try:
-        call = Call.objects.select_related("pack").get(pk=pk)
-    except (Call.DoesNotExist, ValueError, TypeError):
-        raise NotFound from None
-    if not actor.is_authenticated or actor.organization is None:
-        raise NotFound
-    if (call.pack.region_id or "")[:2] != actor.province_prefix:
-        raise NotFound
-    if call.status == Call.Status.DRAFT and not actor.is_province_staff:
-        raise NotFound
-    return call
+    """A call the actor may see: the policy app's selector, so pages of both apps agree."""
+    return policy_selectors.call_get_for(actor=actor, pk=pk)
 
 
 def open_calls_for(actor: Actor) -> QuerySet[Call]:
-    """Published calls of the applicant's province that are open now (or extended for it)."""
-    if not actor.is_authenticated or actor.organization is None:
-        return Call.objects.none()
-    now = timezone.now()
-    org_id = actor.organization.pk
-    return (
-        Call.objects.filter(
-            status=Call.Status.PUBLISHED,
-            opens_at__lte=now,
-            pack__region__code__startswith=actor.province_prefix or "-",
-        )
-        .filter(Q(closes_at__gt=now) | Q(extensions__applicant_id=org_id, extensions__until__gt=now))
-        .distinct()
-        .select_related("pack")
-        .prefetch_related("project_types")
-        .order_by("closes_at", "id")
-    )
+    """The calls open now for the actor's organisation that it may apply to (the policy app's list)."""
+    return policy_selectors.calls_for(actor, status="open")
 
 
 def eligible_types(call: Call, organization) -> list:
     """The call's project types the organisation may apply for (by the pack's applicant rules)."""
-    try:
-        from chanjiao.policy.selectors import eligible_project_types
-    except ImportError:
-        return list(call.project_types.all())
-    return eligible_project_types(call, organization)
+    return policy_selectors.eligible_project_types(call, organization)
 
 
 def partner_candidates(*, q: str, exclude: int | None = None, limit: int = 20) -> QuerySet[Organization]:
