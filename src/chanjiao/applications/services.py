@@ -25,6 +25,7 @@ from chanjiao.core.errors import ConflictError, ErrorCollector, FieldError, Forb
 from chanjiao.core.permissions import Actor
 from chanjiao.core.services import attachment_store
 from chanjiao.orgs.models import Organization
+from chanjiao.policy import rules
 from chanjiao.policy.contract import CONTRIBUTION_KINDS, FUNDING_SOURCES, PARTNER_ROLES, SubmissionFacts
 from chanjiao.policy.models import Call, CityQuota, ProjectType
 
@@ -273,8 +274,6 @@ def _other_live(application: Application) -> int:
 
 
 def _evaluate(call: Call, project_type: ProjectType, facts: SubmissionFacts) -> list[FieldError]:
-    from chanjiao.policy import rules
-
     return list(rules.evaluate(call=call, project_type=project_type, facts=facts))
 
 
