@@ -32,6 +32,7 @@ class Command(BaseCommand):
             "gthread",
             "--access-logfile",
             "-",
+            "--preload",
             "--graceful-timeout",
             "5",
         ]
