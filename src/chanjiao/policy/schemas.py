@@ -241,7 +241,6 @@ class IndicatorSystemEditIn(InSchema):
     name: str = Field(..., max_length=255)
     note: str = ""
     total: str | int = 100
-    default: bool = False
     source: dict[str, str] | None = None
     inputs: list[dict[str, Any]] = []
     indicators: list[dict[str, Any]]

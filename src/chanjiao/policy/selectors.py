@@ -56,14 +56,14 @@ def pack_get_for(*, actor: Actor, code: str, version: str | None = None) -> Poli
     return pack
 
 
-def project_types_for(*, actor: Actor, pack: PolicyPack) -> QuerySet[ProjectType]:
+def project_types_for(*, actor: Actor, pack: PolicyPack | None) -> QuerySet[ProjectType]:
+    """The project types of a pack version, or (pack=None) of every pack's current version."""
     if not _reader(actor):
         return ProjectType.objects.none()
-    return (
-        ProjectType.objects.filter(pack=pack)
-        .select_related("pack", "pack__region")
-        .order_by("position", "id")
-    )
+    qs = ProjectType.objects.select_related("pack", "pack__region")
+    if pack is None:
+        return qs.filter(pack__is_current=True).order_by("pack__code", "position", "id")
+    return qs.filter(pack=pack).order_by("position", "id")
 
 
 def project_type_get_for(*, actor: Actor, pk: Any) -> ProjectType:

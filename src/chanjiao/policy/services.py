@@ -354,7 +354,8 @@ def indicator_system_edit(
 
     `text` is the system as YAML (the page's editor), `data` the same as a mapping (the API). The
     code, purpose and project types are the system's own and cannot change. A version saved by
-    province staff is theirs, not the platform's default, unless it says `default: true`.
+    province staff is theirs, no longer the platform's default (items the document still marks
+    `default: true` keep their mark).
     """
     require_province_staff_of(actor, system.pack.region_id, _("修改本省政策包的指标体系"))
     if (text is None) == (data is None):
@@ -372,7 +373,8 @@ def indicator_system_edit(
                 "project_types": list(system.project_type_codes),
             }
             data.setdefault("source", {"section": system.source_section or "—"})
-            data.setdefault("default", False)
+            # saved by the province's staff, the system is theirs: no longer the platform's default
+            data["default"] = False
         doc = validate_indicator_system_data(data, root)
     except PackInvalid as exc:
         raise ValidationFailed(pack_errors(exc)) from None
