@@ -61,6 +61,7 @@ def test_the_project_type_page_shows_what_a_school_must_satisfy_and_where_it_com
     assert html.count("必选") >= 7
     assert "可选" in html
     assert "本单位符合申报单位的条件" in html
+    assert 'data-task="3"> <td class="text-nowrap text-secondary">（三）</td>' in html
     assert "各方责权利、设备与经费投入方式、使用和管理办法" in html
     assert "标准条件" in html
     assert "纪检监察部门全程参与" in html

@@ -88,6 +88,7 @@ def project_type_detail(request, pk: int):
         "spec": pt.spec,
         "rules": rules.rules_for(pt),
         "tasks": pt.tasks(),
+        "task_rows": [{**t, "label": rules.task_label(str(t["code"]))} for t in pt.spec.get("tasks", [])],
         "fields": pt.fields(),
         "attachments": pt.attachments(),
         "kpis": pt.kpis(),
