@@ -151,12 +151,14 @@ def _mount() -> None:
     from chanjiao.core.api import router as core_router
     from chanjiao.orgs.api import router as orgs_router
     from chanjiao.policy.api import router as policy_router
+    from chanjiao.review.api import router as review_router
 
     api.add_router("/", orgs_router)
     api.add_router("/", core_router)
     api.add_router("/", catalog_router)
     api.add_router("/", policy_router)
     api.add_router("/", applications_router)
+    api.add_router("/", review_router)
 
 
 _mount()

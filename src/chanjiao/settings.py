@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "chanjiao.orgs",
     "chanjiao.policy",
     "chanjiao.applications",
+    "chanjiao.review",
     "chanjiao.dashboards",
     "chanjiao.ops",
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("catalog/", include("chanjiao.catalog.urls")),
     path("policy/", include("chanjiao.policy.urls")),
     path("applications/", include("chanjiao.applications.urls")),
+    path("review/", include("chanjiao.review.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
