@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MAX_UPLOAD_MB = 20
 
@@ -43,7 +44,7 @@ class ProgrammeImportForm(_UploadForm):
     year = forms.IntegerField(label=_("目录年份"), min_value=1949, max_value=2100)
     previous = forms.ChoiceField(label=_("上一版本（版本对比的基准）"), required=False)
     make_current = forms.ChoiceField(
-        label=_("现行版本"),
+        label=pgettext_lazy("catalogue edition", "现行版本"),
         required=False,
         choices=[
             ("", _("自动：没有现行版本或本版本更新时设为现行版本")),

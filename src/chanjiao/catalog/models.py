@@ -22,14 +22,14 @@ class CatalogueEdition(models.Model):
     year = models.PositiveSmallIntegerField(_("年份"))
     source = models.CharField(_("来源"), max_length=255, blank=True)
     previous = models.ForeignKey(
-        "self", verbose_name=_("上一版本"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self", verbose_name=pgettext_lazy("catalogue edition", "上一版本"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    is_current = models.BooleanField(_("现行版本"), default=False)
+    is_current = models.BooleanField(pgettext_lazy("catalogue edition", "现行版本"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("专业目录版本")
-        verbose_name_plural = _("专业目录版本")
+        verbose_name_plural = pgettext_lazy("plural", "专业目录版本")
         ordering = ["-year", "code"]
         constraints = [
             # Pages and the API default to the current edition, so there is at most one.
@@ -141,7 +141,7 @@ class Occupation(models.Model):
         MINOR = 3, pgettext_lazy("occupation tier", "小类")
         DETAIL = 4, pgettext_lazy("occupation tier", "细类（职业）")
 
-    edition = models.CharField(_("版本"), max_length=16, default="2022")
+    edition = models.CharField(pgettext_lazy("catalogue edition", "版本"), max_length=16, default="2022")
     code = models.CharField(_("职业代码"), max_length=16)
     name = models.CharField(_("职业名称"), max_length=128, db_index=True)
     tier = models.PositiveSmallIntegerField(_("层级"), choices=Tier.choices)

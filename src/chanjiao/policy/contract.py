@@ -13,31 +13,35 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-# Funding sources and kinds of contribution: the codes every pack draws its lists from.
+from django.utils.translation import gettext_noop
+
+# Funding sources and kinds of contribution: the codes every pack draws its lists from. The names stay
+# Chinese strings (snapshots and the Excel and PDF outputs keep them as they are); gettext_noop only
+# puts them in the catalogue, so a page can show them in English with {% translate name %}.
 FUNDING_SOURCES = (
-    ("provincial_fund", "省财政专项资金"),
-    ("local_government", "地方政府"),
-    ("sponsor", "举办方"),
-    ("school", "学校自筹"),
-    ("enterprise", "合作企业"),
-    ("industry", "行业"),
-    ("other", "其他"),
+    ("provincial_fund", gettext_noop("省财政专项资金")),
+    ("local_government", gettext_noop("地方政府")),
+    ("sponsor", gettext_noop("举办方")),
+    ("school", gettext_noop("学校自筹")),
+    ("enterprise", gettext_noop("合作企业")),
+    ("industry", gettext_noop("行业")),
+    ("other", gettext_noop("其他")),
 )
 CONTRIBUTION_KINDS = (
-    ("cash", "资金"),
-    ("equipment", "设备"),
-    ("technology", "技术"),
-    ("knowledge", "知识"),
-    ("facilities", "设施"),
-    ("management", "管理"),
+    ("cash", gettext_noop("资金")),
+    ("equipment", gettext_noop("设备")),
+    ("technology", gettext_noop("技术")),
+    ("knowledge", gettext_noop("知识")),
+    ("facilities", gettext_noop("设施")),
+    ("management", gettext_noop("管理")),
 )
 PARTNER_ROLES = (
-    ("lead", "牵头单位"),
-    ("co_building_enterprise", "共建企业"),
-    ("local_government", "地方政府"),
-    ("industry_association", "行业协会"),
-    ("school", "合作院校"),
-    ("other", "其他"),
+    ("lead", gettext_noop("牵头单位")),
+    ("co_building_enterprise", gettext_noop("共建企业")),
+    ("local_government", gettext_noop("地方政府")),
+    ("industry_association", gettext_noop("行业协会")),
+    ("school", gettext_noop("合作院校")),
+    ("other", gettext_noop("其他")),
 )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chanjiao.core.models import Region
 
@@ -42,7 +43,7 @@ class CallForm(forms.Form):
     def __init__(self, *args, project_types=(), editions=(), cities: list[Region] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project_types"].choices = [(pt.code, f"{pt.name}") for pt in project_types]
-        self.fields["catalogue_edition"].choices = [("", _("现行版本"))] + [
+        self.fields["catalogue_edition"].choices = [("", pgettext_lazy("catalogue edition", "现行版本"))] + [
             (e.code, e.name) for e in editions
         ]
         self.cities = list(cities)

@@ -128,7 +128,7 @@ PARTNER_RULES: dict[str, tuple[str, str]] = {
     ),
 }
 
-CALL_SOURCE = "申报通知"
+CALL_SOURCE = gettext_noop("申报通知")  # a rule set by the call, not the plan; pages translate it
 
 
 # --- the rule list ----------------------------------------------------------------------------
