@@ -263,6 +263,7 @@ def state() -> tuple:
         list(CatalogueEdition.objects.filter(is_current=True).values_list("code", flat=True)),
         list(User.objects.order_by("pk").values_list("password", flat=True)),
         policy_state(),
+        review_state(),
     )
 
 
@@ -734,9 +735,12 @@ from tests.applications.matrix import API_ROWS as APPLICATION_API_ROWS  # noqa: 
 from tests.applications.matrix import PAGE_ROWS as APPLICATION_PAGE_ROWS  # noqa: E402
 from tests.policy.matrix import API_ROWS as POLICY_API_ROWS  # noqa: E402
 from tests.policy.matrix import PAGE_ROWS as POLICY_PAGE_ROWS  # noqa: E402
+from tests.review.matrix import API_ROWS as REVIEW_API_ROWS  # noqa: E402
+from tests.review.matrix import PAGE_ROWS as REVIEW_PAGE_ROWS  # noqa: E402
+from tests.review.matrix import review_state  # noqa: E402
 
-PAGE_ROWS += POLICY_PAGE_ROWS + APPLICATION_PAGE_ROWS
-API_ROWS += POLICY_API_ROWS + APPLICATION_API_ROWS
+PAGE_ROWS += POLICY_PAGE_ROWS + APPLICATION_PAGE_ROWS + REVIEW_PAGE_ROWS
+API_ROWS += POLICY_API_ROWS + APPLICATION_API_ROWS + REVIEW_API_ROWS
 
 ROWS = PAGE_ROWS + API_ROWS
 

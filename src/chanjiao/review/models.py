@@ -1,0 +1,401 @@
+"""Expert review: the expert pool, review rounds, conflicts of interest and reviewer assignments.
+
+A round (`ReviewRound`) is one review of one project type in one call: selection now, acceptance
+and performance later, with the same pool, conflicts and assignment. What the database holds
+whatever a service says: one profile per person in a province's pool, one round per call, type and
+kind, one conflict per kind and pair, one assignment per pair, a reason on every waiver and every
+assignment made or removed by hand.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from chanjiao.core.models import Region
+
+DEFAULT_REVIEWS_PER_APPLICATION = 5
+DEFAULT_LOAD_CAP = 20
+DEFAULT_MAX_EXCLUSIONS = 3
+DEFAULT_RESERVES = 2
+
+
+def codes_text(codes) -> str:
+    """ ",46,51,": a list of codes as text a LIKE can search on both databases (`,46,` finds 46)."""
+    return "," + ",".join(codes) + "," if codes else ""
+
+
+class ExpertProfile(models.Model):
+    """An expert in a province's pool: who, where they work, and what they know."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("专家"),
+        on_delete=models.PROTECT,
+        related_name="expert_profiles",
+    )
+    province = models.ForeignKey(
+        Region, verbose_name=_("所属专家库（省）"), on_delete=models.PROTECT, related_name="+"
+    )
+    employer = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("工作单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("职称 / 职务"), max_length=64, blank=True)
+    is_industry = models.BooleanField(_("来自行业企业"), default=False)
+    programme_categories = models.JSONField(_("专业大类"), default=list, blank=True)
+    industries = models.JSONField(_("行业（GB/T 4754）"), default=list, blank=True)
+    region = models.ForeignKey(
+        Region, verbose_name=_("所在地区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_active = models.BooleanField(_("在库"), default=True)
+    note = models.TextField(_("备注"), blank=True)
+    # The code lists as text for filtering (`,46,`): JSON containment differs between the databases.
+    categories_text = models.CharField(max_length=255, blank=True, editable=False)
+    industries_text = models.CharField(max_length=255, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("入库时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("专家")
+        verbose_name_plural = _("专家库")
+        ordering = ["user__display_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["province", "user"], name="expert_once_per_pool"),
+        ]
+        indexes = [models.Index(fields=["province", "is_active"], name="expert_pool_active_idx")]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def save(self, *args, **kwargs):
+        self.categories_text = codes_text(self.programme_categories)
+        self.industries_text = codes_text(self.industries)
+        super().save(*args, **kwargs)
+
+    @property
+    def name(self) -> str:
+        return self.user.display_name or self.user.username
+
+
+class EducationGroup(models.Model):
+    """A vocational education group (职业教育集团（联盟）): its members review none of each other."""
+
+    name = models.CharField(_("名称"), max_length=128)
+    province = models.ForeignKey(Region, verbose_name=_("所属省"), on_delete=models.PROTECT, related_name="+")
+    members = models.ManyToManyField(
+        "orgs.Organization", verbose_name=_("成员单位"), through="EducationGroupMember", related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("职业教育集团")
+        verbose_name_plural = _("职业教育集团")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["province", "name"], name="education_group_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EducationGroupMember(models.Model):
+    group = models.ForeignKey(EducationGroup, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("集团成员")
+        verbose_name_plural = _("集团成员")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "organization"], name="education_group_member_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id} · {self.organization_id}"
+
+
+class ReviewRound(models.Model):
+    """One review of one project type in one call, with its settings (the call's review settings)."""
+
+    class Kind(models.TextChoices):
+        SELECTION = "selection", _("遴选评审")
+        ACCEPTANCE = "acceptance", _("验收评审")
+        PERFORMANCE = "performance", _("绩效评价")
+
+    class Status(models.TextChoices):
+        SETUP = "setup", _("准备中")
+        ASSIGNED = "assigned", _("已分配")
+        CLOSED = "closed", _("已结束")
+
+    call = models.ForeignKey(
+        "policy.Call", verbose_name=_("申报通知"), on_delete=models.PROTECT, related_name="review_rounds"
+    )
+    project_type = models.ForeignKey(
+        "policy.ProjectType", verbose_name=_("项目类型"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("评审类型"), max_length=16, choices=Kind.choices, default=Kind.SELECTION)
+    name = models.CharField(_("名称"), max_length=200)
+    indicator_system = models.ForeignKey(
+        "policy.IndicatorSystem",
+        verbose_name=_("指标体系"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviews_per_application = models.PositiveSmallIntegerField(
+        _("每项申报评审专家数"), default=DEFAULT_REVIEWS_PER_APPLICATION
+    )
+    load_cap = models.PositiveSmallIntegerField(_("每位专家评审上限"), default=DEFAULT_LOAD_CAP)
+    max_exclusions = models.PositiveSmallIntegerField(
+        _("每项申报可申请回避的专家数"), default=DEFAULT_MAX_EXCLUSIONS
+    )
+    exclusions_close_at = models.DateTimeField(_("申请回避截止时间"), null=True, blank=True)
+    same_city_conflict = models.BooleanField(_("同城专家回避"), default=False)
+    reserves = models.PositiveSmallIntegerField(_("随机抽取的候补人数"), default=DEFAULT_RESERVES)
+    review_deadline = models.DateTimeField(_("评审截止时间"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SETUP)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("评审轮次")
+        verbose_name_plural = _("评审轮次")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "project_type", "kind"], name="review_round_once_per_type"
+            ),
+            models.CheckConstraint(
+                condition=Q(reviews_per_application__gte=1), name="review_round_reviews_at_least_one"
+            ),
+            models.CheckConstraint(condition=Q(load_cap__gte=1), name="review_round_load_cap_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def province_code(self) -> str:
+        return (self.call.pack.region_id or "")[:2]
+
+
+class Availability(models.Model):
+    """Whether an expert takes part in a round, and their own load cap when it differs."""
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="availabilities")
+    expert = models.ForeignKey(ExpertProfile, on_delete=models.CASCADE, related_name="availabilities")
+    available = models.BooleanField(_("可参加"), default=True)
+    load_cap = models.PositiveSmallIntegerField(_("评审上限"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("专家可参加情况")
+        verbose_name_plural = _("专家可参加情况")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "expert"], name="availability_once_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expert_id} · {'✓' if self.available else '✗'}"
+
+
+class Exclusion(models.Model):
+    """An expert the applicant asks to keep away from its application (申请回避), with the reason.
+
+    The applicant names the person (and, to tell namesakes apart, their organisation); it never
+    sees the pool. Conflicts match the name against the pool when they are computed.
+    """
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.CASCADE, related_name="review_exclusions"
+    )
+    expert_name = models.CharField(_("专家姓名"), max_length=64)
+    employer_name = models.CharField(_("专家所在单位"), max_length=128, blank=True)
+    reason = models.TextField(_("理由"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("申请回避")
+        verbose_name_plural = _("申请回避")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "expert_name", "employer_name"], name="exclusion_once_per_person"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="exclusion_has_reason"),
+            models.CheckConstraint(condition=~Q(expert_name=""), name="exclusion_has_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.expert_name
+
+
+class Conflict(models.Model):
+    """A conflict of interest between an expert and an application in a round, and why.
+
+    Computed ones are found by the rules (conflicts.py) and stored with what they found in
+    `details`; the words are made when shown, so they read in the reader's language. An expert
+    declares one, staff add one, each with a reason; staff may waive one, with a reason.
+    """
+
+    class Kind(models.TextChoices):
+        EMPLOYER_IS_PARTY = "employer_is_party", _("专家所在单位是申报方")
+        SAME_GROUP = "same_group", _("同一法人或同一集团")
+        EDUCATION_GROUP = "education_group", _("同一职业教育集团")
+        EXCLUSION = "exclusion", _("申报单位申请回避")
+        NAMED = "named", _("专家本人出现在申报书中")
+        SAME_CITY = "same_city", _("同城")
+        DECLARED = "declared", _("专家本人申报回避")
+        STAFF = "staff", _("管理员认定回避")
+
+    class Source(models.TextChoices):
+        COMPUTED = "computed", _("规则计算")
+        DECLARED = "declared", _("专家申报")
+        STAFF = "staff", _("管理员添加")
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="conflicts")
+    expert = models.ForeignKey(ExpertProfile, on_delete=models.PROTECT, related_name="conflicts")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.CASCADE, related_name="review_conflicts"
+    )
+    kind = models.CharField(_("回避类型"), max_length=24, choices=Kind.choices)
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    details = models.JSONField(_("依据"), default=dict, blank=True)
+    reason = models.TextField(_("理由"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("认定时间"), auto_now_add=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("豁免人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    waived_at = models.DateTimeField(_("豁免时间"), null=True, blank=True)
+    waive_reason = models.TextField(_("豁免理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("回避关系")
+        verbose_name_plural = _("回避关系")
+        ordering = ["application_id", "expert_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "expert", "application", "kind"], name="conflict_once_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(waived_at__isnull=True) | ~Q(waive_reason=""), name="conflict_waiver_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(source="computed") | ~Q(reason=""), name="conflict_declared_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["round", "application"], name="conflict_round_app_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.expert} × {self.application_id}: {self.get_kind_display()}"
+
+    @property
+    def is_waived(self) -> bool:
+        return self.waived_at is not None
+
+
+class AssignmentRun(models.Model):
+    """One run of the exact solve or of the random draw, with what went in and what came out.
+
+    A draw keeps its seed and its inputs (the applications, the experts, their capacities and the
+    eligible pairs, with a digest), so it can be drawn again and compared.
+    """
+
+    class Method(models.TextChoices):
+        EXACT = "exact", _("最优分配")
+        DRAW = "draw", _("随机抽取")
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="runs")
+    method = models.CharField(_("方式"), max_length=8, choices=Method.choices)
+    seed = models.BigIntegerField(_("随机种子"), null=True, blank=True)
+    parameters = models.JSONField(_("输入"), default=dict)
+    result = models.JSONField(_("结果"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("执行人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("执行时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("分配记录")
+        verbose_name_plural = _("分配记录")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(method="exact") | Q(seed__isnull=False), name="assignment_run_draw_has_seed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.get_method_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Assignment(models.Model):
+    """An expert assigned to review an application in a round (or held in reserve by a draw)."""
+
+    class Method(models.TextChoices):
+        EXACT = "exact", _("最优分配")
+        DRAW = "draw", _("随机抽取")
+        MANUAL = "manual", _("人工调整")
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="assignments")
+    expert = models.ForeignKey(ExpertProfile, on_delete=models.PROTECT, related_name="assignments")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="review_assignments"
+    )
+    method = models.CharField(_("方式"), max_length=8, choices=Method.choices)
+    run = models.ForeignKey(
+        AssignmentRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments"
+    )
+    affinity = models.PositiveIntegerField(_("匹配度"), default=0)
+    explanation = models.JSONField(_("分配说明"), default=dict, blank=True)
+    reserve = models.BooleanField(_("候补"), default=False)
+    reserve_rank = models.PositiveSmallIntegerField(_("候补顺序"), null=True, blank=True)
+    reason = models.TextField(_("调整理由"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("分配人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("分配时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评审分配")
+        verbose_name_plural = _("评审分配")
+        ordering = ["application_id", "reserve", "reserve_rank", "-affinity", "expert_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "expert", "application"], name="assignment_once_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(method="manual") | ~Q(reason=""), name="assignment_manual_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserve=False) | Q(reserve_rank__isnull=False), name="assignment_reserve_ranked"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["round", "application"], name="assignment_round_app_idx"),
+            models.Index(fields=["round", "expert"], name="assignment_round_expert_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expert} → {self.application_id}"
