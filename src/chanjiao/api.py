@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,32 +16,40 @@ from ninja.security import HttpBearer, SessionAuth
 from chanjiao.core.errors import DomainError, Forbidden, NotFound
 from chanjiao.core.permissions import Actor
 from chanjiao.orgs.auth import hash_token
-from chanjiao.orgs.models import ApiToken, Membership
+from chanjiao.orgs.models import ApiToken
 
 
 class BearerToken(HttpBearer):
     """`Authorization: Bearer <token>`: a token made by POST /api/v1/auth/token or on the tokens page."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        row = (
-            ApiToken.objects.select_related("user", "organization", "organization__region")
-            .filter(key_hash=hash_token(token))
-            .first()
-        )
-        if row is None or not row.is_usable or not row.user.is_active or not row.organization.is_active:
-            return None
-        roles = frozenset(
-            Membership.objects.filter(
-                user=row.user, organization=row.organization, is_active=True
-            ).values_list("role", flat=True)
-        )
-        if not roles:  # the person no longer holds a role in the organisation the token acts for
-            return None
+        # One query: the token (usable, its person and organisation active) once per role the person
+        # still holds in that organisation. No row: an unknown, revoked or expired token, an inactive
+        # person or organisation, or no role left there (the membership has ended).
         now = timezone.now()
+        rows = list(
+            ApiToken.objects.filter(
+                key_hash=hash_token(token),
+                revoked_at__isnull=True,
+                expires_at__gt=now,
+                user__is_active=True,
+                organization__is_active=True,
+                user__memberships__organization_id=F("organization_id"),
+                user__memberships__is_active=True,
+            )
+            .select_related("user", "organization", "organization__region")
+            .annotate(role=F("user__memberships__role"))
+            .order_by()
+        )
+        if not rows:
+            return None
+        row = rows[0]
         if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
-        request.token_actor = Actor(user=row.user, organization=row.organization, roles=roles)
+        request.token_actor = Actor(
+            user=row.user, organization=row.organization, roles=frozenset(r.role for r in rows)
+        )
         return row.user
 
 

@@ -89,3 +89,54 @@ def test_many_simultaneous_submissions_make_exactly_one_application(
     assert Application.objects.filter(call=call, applicant=school).count() == 1
     assert Application.objects.get(call=call, applicant=school).status == Status.SUBMITTED
     assert ApplicationVersion.objects.filter(application__call=call).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_applicants_to_one_call_do_not_queue_behind_a_lock_on_the_call(
+    regions, school, school_admin, enterprise, media
+):
+    """A write locks the application's row only, not the call, pack and project type all schools share."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (SQLite serialises writers)")
+    from chanjiao.policy.models import Call, PolicyPack, ProjectType
+
+    from .factories import make_call, make_edition, make_pack, make_project_type
+
+    pack = make_pack(regions.anhui)
+    project_type = make_project_type(pack)
+    call = make_call(pack, [project_type], edition=make_edition())
+    actor = actor_of(school_admin, school)
+    app = services.application_create(actor=actor, call=call, project_type=project_type)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_locks() -> None:
+        try:
+            with transaction.atomic():
+                Call.objects.select_for_update().get(pk=call.pk)
+                PolicyPack.objects.select_for_update().get(pk=pack.pk)
+                ProjectType.objects.select_for_update().get(pk=project_type.pk)
+                held.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_locks)
+    holder.start()
+    try:
+        assert held.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        # while another school's write holds the call, its pack and project type, this draft is saved,
+        # takes its files and is submitted without waiting
+        services.application_save_draft(actor=actor, application=app, data=complete_draft(enterprise))
+        attach_required(app, school_admin, school, enterprise)
+        app.refresh_from_db()
+        services.application_submit(actor=actor, application=app, expected_version=app.row_version)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+        release.set()
+        holder.join(timeout=30)
+    app.refresh_from_db()
+    assert app.status == Status.SUBMITTED

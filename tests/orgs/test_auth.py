@@ -340,3 +340,46 @@ def test_a_token_whose_membership_ended_outside_the_service_sees_nothing(school_
     assert not organizations_for(bound).exists()
     assert not people_for(bound).exists()
     assert actor_for(school_staff).organization is None
+
+
+def test_a_token_is_checked_in_one_query_with_every_role_of_its_organisation(
+    school_admin, school, enterprise, django_assert_num_queries
+):
+    # given a person who is admin and staff of the school, and staff of an enterprise too
+    make_person("school_admin", school, Role.ORG_STAFF)
+    make_person("school_admin", enterprise, Role.ORG_STAFF)
+    client = ApiClient(school_admin, school)
+    assert client.get("/api/v1/me").status_code == 200  # the first use notes when it was used
+    # when the token calls the API again: one query checks it (then /me reads the memberships)
+    with django_assert_num_queries(2):
+        me = client.get("/api/v1/me").json()
+    # then it acts for the school with both of the person's roles there, and no other
+    assert me["organization_id"] == school.pk
+    assert me["roles"] == sorted([Role.ORG_ADMIN, Role.ORG_STAFF])
+    # and once one role ends the other still counts
+    Membership.objects.filter(user=school_admin, organization=school, role=Role.ORG_ADMIN).update(
+        is_active=False
+    )
+    assert client.get("/api/v1/me").json()["roles"] == [Role.ORG_STAFF]
+
+
+def test_a_token_of_a_deactivated_organisation_gets_401(school_admin, school):
+    client = ApiClient(school_admin, school)
+    assert client.get("/api/v1/me").status_code == 200
+    type(school).objects.filter(pk=school.pk).update(is_active=False)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_token_used_again_within_five_minutes_writes_nothing(school_admin, django_assert_num_queries):
+    client = ApiClient(school_admin)
+    assert client.get("/api/v1/me").status_code == 200
+    first_use = ApiToken.objects.get(user=school_admin).last_used_at
+    assert first_use is not None
+    with django_assert_num_queries(2):
+        assert client.get("/api/v1/me").status_code == 200
+    assert ApiToken.objects.get(user=school_admin).last_used_at == first_use
+    # while a token last used more than five minutes ago notes the new use
+    ApiToken.objects.update(last_used_at=timezone.now() - dt.timedelta(minutes=6))
+    with django_assert_num_queries(3):
+        assert client.get("/api/v1/me").status_code == 200
+    assert ApiToken.objects.get(user=school_admin).last_used_at > first_use

@@ -70,9 +70,23 @@ def row_out(app: Application) -> dict:
     }
 
 
+def _history(app: Application) -> tuple[int, list]:
+    """(how many versions, the return notes). A draft never submitted has neither: nothing is read."""
+    count = getattr(app, "version_count", None)
+    if app.first_submitted_at is None:
+        return count or 0, list(app.return_notes.all()) if snapshots.already_read(app, "return_notes") else []
+    if count is None:
+        count = app.versions.count()
+    return count, list(app.return_notes.all())
+
+
 def detail_out(app: Application, actor: Actor) -> dict:
-    lines = list(app.budget_lines.all())
+    """The whole draft. Sections already read or just written are not read again; each list is in
+    its model's order (by code point, whatever the database's collation)."""
+    snapshots.prefetch_sections(app)
+    lines = sorted(app.budget_lines.all(), key=lambda x: (x.year, x.source, x.kind))
     totals = snapshots.Totals((line.year, line.source, line.kind, line.amount) for line in lines)
+    version_count, return_notes = _history(app)
     return {
         **row_out(app),
         "summary": app.summary,
@@ -89,12 +103,12 @@ def detail_out(app: Application, actor: Actor) -> dict:
                 if p.contribution_amount is None
                 else snapshots.money(p.contribution_amount),
             }
-            for p in app.partners.select_related("organization")
+            for p in sorted(app.partners.all(), key=lambda p: p.position)
         ],
-        "programmes": list(app.programmes.values_list("code", flat=True)),
+        "programmes": [p.code for p in sorted(app.programmes.all(), key=lambda p: p.position)],
         "tasks": [
             {"task_code": t.task_code, "plan": t.plan, "yearly_targets": t.yearly_targets or {}}
-            for t in app.tasks.all()
+            for t in sorted(app.tasks.all(), key=lambda t: t.task_code)
         ],
         "budget_lines": [
             {"year": x.year, "source": x.source, "kind": x.kind, "amount": snapshots.money(x.amount)}
@@ -103,7 +117,7 @@ def detail_out(app: Application, actor: Actor) -> dict:
         "budget": totals.as_json(),
         "kpis": [
             {"kpi_code": k.kpi_code, "year": k.year, "value": snapshots.money(k.value)}
-            for k in app.kpis.all()
+            for k in sorted(app.kpis.all(), key=lambda k: (k.kpi_code, k.year))
         ],
         "attachments": [
             {
@@ -115,16 +129,21 @@ def detail_out(app: Application, actor: Actor) -> dict:
                 "sha256": a.attachment.sha256,
                 "signed_by": sorted(o.pk for o in a.signed_by.all()),
             }
-            for a in app.attachments.select_related("attachment").prefetch_related("signed_by")
+            for a in sorted(app.attachments.all(), key=lambda a: (a.spec_code, a.pk))
         ],
         "endorsed_at": app.endorsed_at,
         "accepted_at": app.accepted_at,
-        "version_count": app.versions.count(),
-        "return_notes": list(
-            app.return_notes.values(
-                "reasons", "from_status", "version_number", "returned_by_org", "created_at"
-            )
-        ),
+        "version_count": version_count,
+        "return_notes": [
+            {
+                "reasons": n.reasons,
+                "from_status": n.from_status,
+                "version_number": n.version_number,
+                "returned_by_org": n.returned_by_org,
+                "created_at": n.created_at,
+            }
+            for n in return_notes
+        ],
         "allowed_actions": [
             a for a in workflow.allowed_actions(app.status) if permissions.can(actor, app, a)
         ],
@@ -158,7 +177,7 @@ def application_create(request, payload: ApplicationCreateIn):
     actor = request.actor
     actor.require(*permissions.APPLICANT_ROLES)
     call = selectors.call_get_for(actor=actor, pk=payload.call_id)
-    project_type = call.project_types.filter(pk=payload.project_type_id).first()
+    project_type = next((t for t in call.project_types.all() if t.pk == payload.project_type_id), None)
     if project_type is None:
         from chanjiao.policy.models import ProjectType
 
@@ -168,7 +187,7 @@ def application_create(request, payload: ApplicationCreateIn):
 
         raise NotFound
     app = services.application_create(actor=actor, call=call, project_type=project_type, title=payload.title)
-    return Status(201, detail_out(selectors.application_get_for(actor=actor, pk=app.pk), actor))
+    return Status(201, detail_out(app, actor))  # the new draft as written: nothing to read back
 
 
 @router.get("/applications/{application_id}", response=ApplicationOut, summary="申报书详情")
@@ -190,7 +209,7 @@ def application_save(request, application_id: int, payload: ApplicationPatchIn):
     data = payload.dict(exclude_unset=True)
     expected = data.pop("expected_version", None)
     app = services.application_save_draft(actor=actor, application=app, data=data, expected_version=expected)
-    return detail_out(selectors.application_get_for(actor=actor, pk=app.pk), actor)
+    return detail_out(app, actor)  # the sections just written are not read back
 
 
 @router.post(
@@ -206,15 +225,13 @@ def application_submit(
 ):
     actor = request.actor
     actor.require(*permissions.APPLICANT_ROLES)
-    app = selectors.application_get_for(actor=actor, pk=application_id)
-    before = app.versions.count()
-    version = services.application_submit(
+    app = selectors.application_get_for(actor=actor, pk=application_id, for_rules=True)
+    version, created = services.application_submit_once(
         actor=actor,
         application=app,
         expected_version=payload.expected_version,
         idempotency_key=idempotency_key,
     )
-    created = app.versions.count() > before
     return Status(201 if created else 200, version_row(version))
 
 
@@ -328,7 +345,7 @@ def attachment_upload(
             "original_name": link.attachment.original_name,
             "size": link.attachment.size,
             "sha256": link.attachment.sha256,
-            "signed_by": sorted(o.pk for o in link.signed_by.all()),
+            "signed_by": sorted(set(signed_by or ())),  # each checked by the service, or it refused
         },
     )
 

@@ -22,8 +22,14 @@ from chanjiao.policy.models import Call, CityQuota
 from . import snapshots
 from .models import Application, ApplicationVersion, CallPublication, Partner, Status
 
+# Read with every application: its call, project type, applicant and their packs and region.
+RELATED = ("call", "call__pack", "project_type", "project_type__pack", "applicant", "applicant__region")
+# A pack's whole content (tens of kilobytes of JSON) is read only by the pack's rules; the rest of
+# the pack (its name, region, version) is read everywhere.
+PACK_CONTENT = ("call__pack__content", "project_type__pack__content")
 
-def applications_for(actor: Actor) -> QuerySet[Application]:
+
+def _scoped(actor: Actor) -> QuerySet[Application]:
     if not actor.is_authenticated or actor.organization is None or not actor.roles:
         return Application.objects.none()
     org = actor.organization
@@ -36,9 +42,11 @@ def applications_for(actor: Actor) -> QuerySet[Application]:
         scope |= submitted & Q(city_code__startswith=actor.city_prefix)
     if actor.sees_province and actor.province_prefix:
         scope |= submitted & Q(call__pack__region__code__startswith=actor.province_prefix)
-    return Application.objects.filter(scope).select_related(
-        "call", "call__pack", "project_type", "project_type__pack", "applicant", "applicant__region"
-    )
+    return Application.objects.filter(scope)
+
+
+def applications_for(actor: Actor) -> QuerySet[Application]:
+    return _scoped(actor).select_related(*RELATED).defer(*PACK_CONTENT)
 
 
 def application_search(
@@ -56,11 +64,25 @@ def application_search(
     return qs.order_by("-submitted_at", "-created_at", "-id")
 
 
-def application_get_for(*, actor: Actor, pk: Any) -> Application:
+def application_get_for(*, actor: Actor, pk: Any, for_rules: bool = False) -> Application:
+    """One application in the actor's scope, or NotFound.
+
+    Its project type's pack is its call's (read once, and shared when they are the same pack).
+    `for_rules`: with what the pack's rules read too (the pack's content, the call's catalogue
+    edition), for a submission.
+    """
+    qs = _scoped(actor).select_related("call", "call__pack", "project_type", "applicant", "applicant__region")
+    if for_rules:
+        qs = qs.select_related("call__catalogue_edition")
+    else:
+        qs = qs.defer("call__pack__content")
     try:
-        return applications_for(actor).get(pk=pk)
+        app = qs.get(pk=pk)
     except (Application.DoesNotExist, ValueError, TypeError):
         raise NotFound from None
+    if app.project_type.pack_id == app.call.pack_id:
+        app.project_type.pack = app.call.pack
+    return app
 
 
 def city_queue(actor: Actor) -> QuerySet[Application]:

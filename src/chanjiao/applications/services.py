@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import BigIntegerField, Max, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,13 +88,38 @@ def _event(actor: Actor, application: Application, action: str, from_status: str
     )
 
 
-def _lock(application: Application) -> Application:
-    """The application's row, locked for this transaction (PostgreSQL; SQLite serialises writers)."""
-    return (
-        Application.objects.select_for_update()
-        .select_related("call", "call__pack", "project_type", "project_type__pack", "applicant")
-        .get(pk=application.pk)
-    )
+# What `_lock` reads with the row, for each relation the caller has not already read.
+LOCK_RELATED = {
+    "call": ("call", "call__pack"),
+    "project_type": ("project_type", "project_type__pack"),
+    "applicant": ("applicant",),
+}
+
+
+def _lock(application: Application, **annotations) -> Application:
+    """The application's row, locked for this transaction (PostgreSQL; SQLite serialises writers).
+
+    Only the application's row is locked, not the call, pack or applicant it refers to: applicants
+    to one call do not queue behind each other. Its call, project type and applicant never change,
+    so what the caller has already read of them is reused rather than read again.
+    """
+    reuse = {}
+    related = []
+    for name, paths in LOCK_RELATED.items():
+        if Application._meta.get_field(name).is_cached(application):
+            reuse[name] = getattr(application, name)
+        else:
+            related.extend(paths)
+    qs = Application.objects.select_for_update(of=("self",))
+    if related:  # select_related() with no names would follow every relation
+        qs = qs.select_related(*related)
+    if annotations:
+        qs = qs.annotate(**annotations)
+    app = qs.get(pk=application.pk)
+    for name, obj in reuse.items():
+        if obj is not None and getattr(app, f"{name}_id") == obj.pk:
+            setattr(app, name, obj)
+    return app
 
 
 def _bump(application: Application) -> None:
@@ -231,18 +256,16 @@ def _facts(application: Application, *, now: dt.datetime | None = None, other: i
     signed_by: dict[str, tuple[int, ...]] = {}
     kpis: tuple = ()
     if application.pk:
-        lines = list(application.budget_lines.values_list("year", "source", "kind", "amount"))
-        tasks = list(application.tasks.values_list("task_code", flat=True))
-        partners = tuple(
-            (p.organization_id, p.role, p.organization.kind)
-            for p in application.partners.select_related("organization")
-        )
-        programmes = tuple(application.programmes.values_list("code", flat=True))
-        for a in application.attachments.prefetch_related("signed_by"):
+        snapshots.prefetch_sections(application)
+        lines = [(x.year, x.source, x.kind, x.amount) for x in application.budget_lines.all()]
+        tasks = [t.task_code for t in application.tasks.all()]
+        partners = tuple((p.organization_id, p.role, p.organization.kind) for p in application.partners.all())
+        programmes = tuple(p.code for p in application.programmes.all())
+        for a in application.attachments.all():
             attachments.append(a.spec_code)
             signed = {o.pk for o in a.signed_by.all()} | set(signed_by.get(a.spec_code, ()))
             signed_by[a.spec_code] = tuple(sorted(signed))
-        kpis = tuple(sorted(set(application.kpis.values_list("kpi_code", flat=True))))
+        kpis = tuple(sorted({k.kpi_code for k in application.kpis.all()}))
     totals = snapshots.Totals(lines)
     return SubmissionFacts(
         applicant_id=applicant.pk,
@@ -284,17 +307,22 @@ CREATE_RULE_PREFIXES = ("call.", "applicant.")
 def application_create(
     *, actor: Actor, call: Call, project_type: ProjectType, title: str = ""
 ) -> Application:
-    """A draft for the actor's organisation, in an open call, for a project type it may apply for."""
+    """A draft for the actor's organisation, in an open call, for a project type it may apply for.
+
+    The draft comes back with its (empty) sections, versions and return notes already known, so
+    nothing needs reading again to show it.
+    """
     if not actor.has_role(*APPLICANT_ROLES) or actor.organization is None:
         raise Forbidden(_("只有申报单位的管理员或工作人员可以创建申报书"))
     applicant = actor.organization
     errors = ErrorCollector()
-    if not call.project_types.filter(pk=project_type.pk).exists():
+    call_types = list(call.project_types.all())  # read once (the call's selector prefetches them)
+    if project_type.pk not in {t.pk for t in call_types}:
         errors.add(
             "project_type_id",
             "application.project_type_not_in_call",
             _("该申报通知不包含项目类型“%(type)s”（可申报：%(ok)s）")
-            % {"type": project_type, "ok": "、".join(str(t) for t in call.project_types.all()) or "—"},
+            % {"type": project_type, "ok": "、".join(str(t) for t in call_types) or "—"},
         )
     title = (title or "").strip()[:200]
     draft = Application(
@@ -311,10 +339,15 @@ def application_create(
             e for e in _evaluate(call, project_type, facts) if e.code.startswith(CREATE_RULE_PREFIXES)
         )
     errors.raise_if_any()
-    with transaction.atomic():
-        _claim_slot(draft)
+
+    def record() -> None:
         _event(actor, draft, "create", "")
         _record(actor, "create", draft, {})
+
+    _claim_slot(draft, then=record)
+    for name in (*snapshots.SECTION_NAMES, "return_notes"):
+        snapshots.remember(draft, name, [])
+    draft.version_count = 0
     return draft
 
 
@@ -327,10 +360,32 @@ def _limit_error(call: Call, used: int) -> ValidationFailed:
     )
 
 
-def _claim_slot(application: Application) -> None:
-    """Saves the draft in the lowest free slot ≤ the call's limit; the unique constraint settles races."""
+class _SlotTaken(Exception):
+    pass
+
+
+def _claim_slot(application: Application, then=None) -> None:
+    """Saves the draft in the lowest free slot ≤ the call's limit; the unique constraint settles races.
+
+    Slot 1 is tried first (a school's first application, nearly always); when it is taken the
+    slots in use are read and the lowest free one tried. The insert and `then` (the event and the
+    audit entry) commit together.
+    """
     limit = call_limit(application.call)
+    slot = 1
     for _attempt in range(limit + 1):
+        application.slot = slot
+        try:
+            with transaction.atomic():
+                try:
+                    application.save()
+                except IntegrityError as exc:  # the whole block rolls back: no savepoint needed
+                    raise _SlotTaken from exc
+                if then is not None:
+                    then()
+            return
+        except _SlotTaken:
+            application.pk = None  # another application holds the slot: look for a free one
         used = set(
             Application.objects.filter(
                 call_id=application.call_id, applicant_id=application.applicant_id, slot__isnull=False
@@ -339,13 +394,7 @@ def _claim_slot(application: Application) -> None:
         free = [n for n in range(1, limit + 1) if n not in used]
         if not free:
             raise _limit_error(application.call, len(used))
-        application.slot = free[0]
-        try:
-            with transaction.atomic():
-                application.save()
-            return
-        except IntegrityError:
-            application.pk = None  # another request took the slot first: look again
+        slot = free[0]
     raise _limit_error(application.call, limit)
 
 
@@ -395,13 +444,51 @@ def application_save_draft(
         if data.get("attachments") is not None:
             writes.append(_attachments_writer(errors, app, data["attachments"]))
         errors.raise_if_any()
+        written = {}
         for write in writes:
-            write()
+            written.update(write() or {})
         _bump(app)
         app.save()
         _record(actor, "save_draft", app, before, sections=sorted(k for k in data if data[k] is not None))
+    for name, rows in written.items():  # what the caller shows next is what was just written
+        snapshots.remember(app, name, rows)
     application.__dict__.update({k: v for k, v in app.__dict__.items() if not k.startswith("_")})
     return app
+
+
+def _sync_rows(
+    model, app: Application, name: str, key: tuple[str, ...], wanted: list[dict[str, Any]]
+) -> dict[str, list]:
+    """Makes the application's `model` rows those in `wanted` (each a dict of field values).
+
+    Rows are matched by `key` (the fields they are unique by): a row still wanted is updated only
+    where it differs, a new one inserted, one no longer wanted deleted, so saving an unchanged
+    section only reads it. Returns {name: the rows, in the order of `wanted`}.
+    """
+    existing = {tuple(getattr(row, f) for f in key): row for row in model.objects.filter(application=app)}
+    rows, changed, new = [], [], []
+    changed_fields: set[str] = set()
+    for values in wanted:
+        row = existing.pop(tuple(values[f] for f in key), None)
+        if row is None:
+            row = model(application=app, **values)
+            new.append(row)
+        else:
+            row.application = app
+            differs = [f for f, v in values.items() if getattr(row, f) != v]
+            if differs:
+                for f in differs:
+                    setattr(row, f, values[f])
+                changed.append(row)
+                changed_fields.update(differs)
+        rows.append(row)
+    if existing:
+        model.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
+    if changed:
+        model.objects.bulk_update(changed, sorted(changed_fields))
+    if new:
+        model.objects.bulk_create(new)
+    return {name: rows}
 
 
 def _clean_fields(errors: ErrorCollector, project_type: ProjectType, values: Any, current: dict) -> dict:
@@ -546,23 +633,39 @@ def _partners_writer(errors: ErrorCollector, app: Application, rows: list[dict])
         cleaned.append((org_id, role, str(row.get("contribution") or "")[:5000], amount))
 
     def write():
-        app.partners.all().delete()
-        Partner.objects.bulk_create(
-            Partner(
-                application=app, organization_id=o, role=r, contribution=c, contribution_amount=a, position=n
-            )
-            for n, (o, r, c, a) in enumerate(cleaned)
+        written = _sync_rows(
+            Partner,
+            app,
+            "partners",
+            ("organization_id",),
+            [
+                {
+                    "organization_id": o,
+                    "role": r,
+                    "contribution": c,
+                    "contribution_amount": a,
+                    "position": n,
+                }
+                for n, (o, r, c, a) in enumerate(cleaned)
+            ],
         )
+        for partner in written["partners"]:
+            partner.organization = orgs[partner.organization_id]
+        return written
 
     return write
 
 
 def _programmes_writer(errors: ErrorCollector, app: Application, codes: list):
-    edition = catalogue_edition_for(app.call)
+    call = app.call
     wanted = [str(c or "").strip().upper() for c in codes]
     qs = Programme.objects.filter(code__in=wanted)
-    if edition is not None:
-        qs = qs.filter(edition=edition)
+    if call.catalogue_edition_id:  # the call's edition, by its id: read in full only to name it
+        qs = qs.filter(edition_id=call.catalogue_edition_id)
+    else:
+        edition = catalogue_edition_for(call)
+        if edition is not None:
+            qs = qs.filter(edition=edition)
     known = dict(qs.values_list("code", "name"))
     seen: set[str] = set()
     for i, code in enumerate(wanted):
@@ -571,7 +674,7 @@ def _programmes_writer(errors: ErrorCollector, app: Application, codes: list):
                 f"programmes[{i}]",
                 "programme.unknown_code",
                 _("专业代码不在%(edition)s中（当前：%(cur)s）")
-                % {"edition": edition or _("专业目录"), "cur": code or _("空")},
+                % {"edition": catalogue_edition_for(call) or _("专业目录"), "cur": code or _("空")},
             )
         elif code in seen:
             errors.add(
@@ -580,10 +683,12 @@ def _programmes_writer(errors: ErrorCollector, app: Application, codes: list):
         seen.add(code)
 
     def write():
-        app.programmes.all().delete()
-        ProgrammeChoice.objects.bulk_create(
-            ProgrammeChoice(application=app, code=c, name=known.get(c, ""), position=n)
-            for n, c in enumerate(wanted)
+        return _sync_rows(
+            ProgrammeChoice,
+            app,
+            "programmes",
+            ("code",),
+            [{"code": c, "name": known.get(c, ""), "position": n} for n, c in enumerate(wanted)],
         )
 
     return write
@@ -626,10 +731,14 @@ def _tasks_writer(errors: ErrorCollector, app: Application, rows: list[dict]):
         cleaned.append((code, str(row.get("plan") or "")[:20000], targets))
 
     def write():
-        app.tasks.all().delete()
-        TaskPlan.objects.bulk_create(
-            TaskPlan(application=app, task_code=c, plan=p, yearly_targets=t) for c, p, t in cleaned
+        written = _sync_rows(
+            TaskPlan,
+            app,
+            "tasks",
+            ("task_code",),
+            [{"task_code": c, "plan": p, "yearly_targets": t} for c, p, t in cleaned],
         )
+        return {"tasks": sorted(written["tasks"], key=lambda t: t.task_code)}  # TaskPlan's ordering
 
     return write
 
@@ -677,10 +786,15 @@ def _budget_writer(errors: ErrorCollector, app: Application, rows: list[dict]):
         cleaned.append((year, source, kind, amount))
 
     def write():
-        app.budget_lines.all().delete()
-        BudgetLine.objects.bulk_create(
-            BudgetLine(application=app, year=y, source=s, kind=k, amount=a) for y, s, k, a in cleaned
+        written = _sync_rows(
+            BudgetLine,
+            app,
+            "budget_lines",
+            ("year", "source", "kind"),
+            [{"year": y, "source": s, "kind": k, "amount": a} for y, s, k, a in cleaned],
         )
+        lines = sorted(written["budget_lines"], key=lambda x: (x.year, x.source, x.kind))
+        return {"budget_lines": lines}  # BudgetLine's ordering
 
     return write
 
@@ -714,10 +828,14 @@ def _kpis_writer(errors: ErrorCollector, app: Application, rows: list[dict]):
         cleaned.append((code, year, value))
 
     def write():
-        app.kpis.all().delete()
-        KpiTarget.objects.bulk_create(
-            KpiTarget(application=app, kpi_code=c, year=y, value=v) for c, y, v in cleaned
+        written = _sync_rows(
+            KpiTarget,
+            app,
+            "kpis",
+            ("kpi_code", "year"),
+            [{"kpi_code": c, "year": y, "value": v} for c, y, v in cleaned],
         )
+        return {"kpis": sorted(written["kpis"], key=lambda k: (k.kpi_code, k.year))}  # KpiTarget's ordering
 
     return write
 
@@ -787,7 +905,7 @@ def application_attach(
                     "ok": "、".join(f"{s.code}（{s.name}）" for s in specs.values()) or "—",
                 },
             )
-        allowed = _signers_allowed(app)
+        allowed = _signers_allowed(app) if signed_by else set()  # no signers: no parties to read
         signers = []
         for j, org_id in enumerate(signed_by or ()):
             try:
@@ -808,7 +926,8 @@ def application_attach(
         link = ApplicationAttachment.objects.create(
             application=app, attachment=stored, spec_code=spec_code, uploaded_by=actor.user
         )
-        link.signed_by.set(signers)
+        if signers:  # a new link has no signers yet: add them, nothing to compare
+            link.signed_by.add(*signers)
         _bump(app)
         app.save()
         _record(actor, "attach", app, before, attachment=stored.pk, spec_code=spec_code)
@@ -876,23 +995,43 @@ def application_submit(
     The same Idempotency-Key answers the version it made the first time; a stale `expected_version`
     is refused (409); a broken rule refuses with every broken rule at once (422).
     """
+    return application_submit_once(
+        actor=actor,
+        application=application,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+    )[0]
+
+
+def application_submit_once(
+    *, actor: Actor, application: Application, expected_version: int, idempotency_key: str | None = None
+) -> tuple[ApplicationVersion, bool]:
+    """`application_submit`, and whether this call made the version (False: the key's earlier one)."""
     key = (idempotency_key or "").strip()[:128] or None
+    versions = ApplicationVersion.objects.filter(application=OuterRef("pk")).order_by()
     with transaction.atomic():
-        app = _lock(application)
+        # The row, locked, with its last version number and the version this key made, if any.
+        app = _lock(
+            application,
+            _last_number=Subquery(versions.order_by("-number").values("number")[:1]),
+            _replayed=Subquery(versions.filter(idempotency_key=key).values("pk")[:1])
+            if key is not None
+            else Value(None, output_field=BigIntegerField()),
+        )
         require_party(actor, app, (workflow.APPLICANT,), "submit")
-        if key is not None:
-            existing = ApplicationVersion.objects.filter(application=app, idempotency_key=key).first()
-            if existing is not None:
-                return existing
+        if app._replayed is not None:
+            replayed = ApplicationVersion.objects.select_related("submitted_by").defer("snapshot")
+            return replayed.get(pk=app._replayed), False
         _check_expected_version(app, expected_version)
         from_status = app.status
         transition = workflow.transition_for(app.status, "submit")
         now = timezone.now()
+        snapshots.prefetch_sections(app)  # read once for the rules, the checks and the snapshot
         errors = submission_errors(app, now=now)
         if errors:
             raise ValidationFailed(errors)
         before = snapshot(app, AUDITED_FIELDS)
-        number = (app.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        number = (app._last_number or 0) + 1
         content = snapshots.build(app)
         version = ApplicationVersion.objects.create(
             application=app,
@@ -910,7 +1049,7 @@ def application_submit(
         _event(actor, app, "submit", from_status, note=_("第%(n)s版") % {"n": number})
         _record(actor, "submit", app, before, version=number)
     application.__dict__.update({k: v for k, v in app.__dict__.items() if not k.startswith("_")})
-    return version
+    return version, True
 
 
 # --- the chain after submission ---------------------------------------------------------------

@@ -8,6 +8,8 @@ from typing import Any
 
 from chanjiao.policy.contract import CONTRIBUTION_KINDS, FUNDING_SOURCES, PARTNER_ROLES
 
+from .models import ApplicationAttachment, BudgetLine, KpiTarget, Partner, ProgrammeChoice, TaskPlan
+
 SOURCE_NAMES = dict(FUNDING_SOURCES)
 KIND_NAMES = dict(CONTRIBUTION_KINDS)
 ROLE_NAMES = dict(PARTNER_ROLES)
@@ -24,6 +26,69 @@ def share_percent(part: Decimal, total: Decimal) -> Decimal | None:
     if not total:
         return None
     return (part * 100 / total).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# The relations holding an application's sections.
+SECTION_NAMES = ("partners", "programmes", "tasks", "budget_lines", "kpis", "attachments")
+
+
+def already_read(instance, name: str) -> bool:
+    """Whether `instance.<name>.all()` answers without a query (read or remembered)."""
+    return name in getattr(instance, "_prefetched_objects_cache", {})
+
+
+def prefetch_sections(*applications) -> None:
+    """Reads the sections of the applications, one query a section and one for who signed the
+    attachments; `application.partners.all()` and the rest then answer from what was read. A
+    section already read (or just written, see `remember`) is not read again.
+
+    Plain queries, each in its model's order, rather than `prefetch_related`, which takes half as
+    long again to build the same queries.
+    """
+    by_pk = {a.pk: a for a in applications if a.pk is not None}
+    for name, queryset in (
+        ("partners", Partner.objects.select_related("organization")),
+        ("programmes", ProgrammeChoice.objects.all()),
+        ("tasks", TaskPlan.objects.all()),
+        ("budget_lines", BudgetLine.objects.all()),
+        ("kpis", KpiTarget.objects.all()),
+        ("attachments", ApplicationAttachment.objects.select_related("attachment")),
+    ):
+        wanted = [pk for pk, a in by_pk.items() if not already_read(a, name)]
+        if not wanted:
+            continue
+        rows: dict[int, list] = {pk: [] for pk in wanted}
+        for row in queryset.filter(application_id__in=wanted):
+            row.application = by_pk[row.application_id]
+            rows[row.application_id].append(row)
+        for pk, found in rows.items():
+            remember(by_pk[pk], name, found)
+    links = {
+        link.pk: link
+        for a in by_pk.values()
+        for link in a.attachments.all()
+        if not already_read(link, "signed_by")
+    }
+    if links:
+        signers: dict[int, list] = {pk: [] for pk in links}
+        through = ApplicationAttachment.signed_by.through.objects.select_related("organization")
+        for row in through.filter(applicationattachment_id__in=list(links)).order_by(
+            "organization__name", "organization_id"
+        ):
+            signers[row.applicationattachment_id].append(row.organization)
+        for pk, organizations in signers.items():
+            remember(links[pk], "signed_by", organizations)
+
+
+def remember(instance, name: str, rows) -> None:
+    """Keeps rows as what `instance.<name>.all()` answers, as a prefetch would have: rows just
+    written are shown without being read back."""
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache.pop(name, None)
+    queryset = getattr(instance, name).all()
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    cache[name] = queryset
 
 
 class Totals:
@@ -69,6 +134,7 @@ class Totals:
 
 def build(application) -> dict[str, Any]:
     """The whole application as submitted: every section with its labels, and computed totals."""
+    prefetch_sections(application)
     project_type = application.project_type
     tasks = {t.code: t for t in project_type.tasks()}
     kpis = {k.code: k for k in project_type.kpis()}
@@ -110,7 +176,7 @@ def build(application) -> dict[str, Any]:
                 if p.contribution_amount is None
                 else money(p.contribution_amount),
             }
-            for p in application.partners.select_related("organization")
+            for p in application.partners.all()
         ],
         "programmes": [{"code": p.code, "name": p.name} for p in application.programmes.all()],
         "tasks": [
@@ -151,7 +217,7 @@ def build(application) -> dict[str, Any]:
                 "size": a.attachment.size,
                 "signed_by": sorted(o.pk for o in a.signed_by.all()),
             }
-            for a in application.attachments.select_related("attachment").prefetch_related("signed_by")
+            for a in application.attachments.all()
         ],
     }
 
