@@ -22,7 +22,12 @@ class CatalogueEdition(models.Model):
     year = models.PositiveSmallIntegerField(_("年份"))
     source = models.CharField(_("来源"), max_length=255, blank=True)
     previous = models.ForeignKey(
-        "self", verbose_name=pgettext_lazy("catalogue edition", "上一版本"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        verbose_name=pgettext_lazy("catalogue edition", "上一版本"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     is_current = models.BooleanField(pgettext_lazy("catalogue edition", "现行版本"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
