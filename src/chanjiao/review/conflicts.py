@@ -446,17 +446,20 @@ def compute_for_round(
 
 
 def _remove_conflicted_assignments(
-    actor: Actor, review_round: ReviewRound, pairs: set[tuple[int, int]]
+    actor: Actor, review_round: ReviewRound, pairs: set[tuple[int, int]] | None
 ) -> int:
-    """Assignments (reserves included) of pairs now in conflict are removed, each with an audit entry."""
-    if not pairs:
-        return 0
+    """Assignments (reserves included) of pairs in unwaived conflict are removed, each with an audit
+    entry: of `pairs`, or (None) of every pair of the round, found by the database."""
+    from .selectors import unwaived_conflict
+
+    qs = Assignment.objects.filter(round=review_round)
+    if pairs is not None:
+        if not pairs:
+            return 0
+        qs = qs.filter(application_id__in={a for a, _e in pairs}, expert_id__in={e for _a, e in pairs})
     removed = 0
-    apps = {a for a, _e in pairs}
-    for assignment in Assignment.objects.filter(round=review_round, application_id__in=apps).select_related(
-        "expert"
-    ):
-        if (assignment.application_id, assignment.expert_id) not in pairs:
+    for assignment in qs.filter(unwaived_conflict()):
+        if pairs is not None and (assignment.application_id, assignment.expert_id) not in pairs:
             continue
         audit_record(
             actor=actor,
@@ -469,14 +472,6 @@ def _remove_conflicted_assignments(
     return removed
 
 
-def _unwaived_pairs(review_round: ReviewRound) -> set[tuple[int, int]]:
-    return set(
-        Conflict.objects.filter(round=review_round, waived_at__isnull=True).values_list(
-            "application_id", "expert_id"
-        )
-    )
-
-
 def refresh_conflicts(*, actor: Actor, review_round: ReviewRound) -> dict[str, int]:
     """Recomputes the round's computed conflicts inside the caller's transaction (no permission
     check: the caller has made it). New ones are stored, changed ones updated, those no longer
@@ -484,8 +479,10 @@ def refresh_conflicts(*, actor: Actor, review_round: ReviewRound) -> dict[str, i
     are removed."""
     found = compute_for_round(review_round)
     existing = {
-        (c.application_id, c.expert_id, c.kind): c
-        for c in Conflict.objects.filter(round=review_round, source=Conflict.Source.COMPUTED)
+        (app, expert, kind): (pk, details, waived_at)
+        for pk, app, expert, kind, details, waived_at in Conflict.objects.filter(
+            round=review_round, source=Conflict.Source.COMPUTED
+        ).values_list("pk", "application_id", "expert_id", "kind", "details", "waived_at")
     }
     new, changed = [], []
     seen = set()
@@ -504,14 +501,15 @@ def refresh_conflicts(*, actor: Actor, review_round: ReviewRound) -> dict[str, i
                     details=f.details,
                 )
             )
-        elif row.details != f.details:
-            row.details = f.details
-            changed.append(row)
-    stale = [c.pk for key, c in existing.items() if key not in seen and c.waived_at is None]
+        elif row[1] != f.details:
+            changed.append(Conflict(pk=row[0], details=f.details))
+    stale = [
+        pk for key, (pk, _details, waived_at) in existing.items() if key not in seen and waived_at is None
+    ]
     Conflict.objects.bulk_create(new, batch_size=1000)
     Conflict.objects.bulk_update(changed, ["details"], batch_size=1000)
     Conflict.objects.filter(pk__in=stale).delete()
-    removed = _remove_conflicted_assignments(actor, review_round, _unwaived_pairs(review_round))
+    removed = _remove_conflicted_assignments(actor, review_round, None)
     return {
         "created": len(new),
         "updated": len(changed),
