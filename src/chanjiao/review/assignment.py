@@ -39,7 +39,7 @@ from .permissions import require_round_staff
 from .selectors import round_applications, round_pool
 
 ALTERNATIVES = 3  # how many of the experts not assigned an explanation names, best fit first
-MAX_SEED = 2**62
+MAX_SEED = 2**53  # a seed stays exact in any JSON client (JavaScript numbers are doubles)
 
 
 @dataclass
