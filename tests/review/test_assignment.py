@@ -315,3 +315,70 @@ def test_hard_constraints_hold_on_a_random_round(review, regions, province_offic
     assert max(Counter(r.expert_id for r in rows).values()) <= 4
     assert not conflicted & {(r.application_id, r.expert_id) for r in rows}
     assert len(experts) == 16
+
+
+def test_why_not_others_names_the_industry_rule_only_where_it_decided(review, regions, province_officer):
+    from .factories import make_application
+
+    # given one application, two school experts who fit it well and one industry expert who fits it not at all
+    app = make_application(
+        review.call, review.project_type, make_school(regions.wuhu_jinghu), programmes=["460101"]
+    )
+    good = [
+        make_expert(regions.anhui, make_school(regions.hefei_shushan), categories=["46"]) for _ in range(2)
+    ]
+    firm = make_expert(regions.anhui, make_enterprise(regions.hefei_shushan), categories=["51"])
+    review.round.reviews_per_application = 1
+    review.round.save()
+    # when one reviewer is assigned
+    assigning.assign_exact(actor=actor_of(province_officer), review_round=review.round)
+    row = Assignment.objects.get(round=review.round, application=app)
+    # then the industry expert takes the place, and the better-fitting school experts were passed over by the rule
+    assert row.expert == firm
+    assert row.explanation["industry_slot"] is True
+    assert {(x["expert"], x["reason"]) for x in row.explanation["alternatives"]} == {
+        (good[0].pk, "industry_rule"),
+        (good[1].pk, "industry_rule"),
+    }
+
+
+def test_why_not_others_conflict_load_cap_and_lower_affinity(review, regions, province_officer):
+    from chanjiao.review.models import Availability
+
+    from .factories import make_application
+
+    partner = make_enterprise(regions.hefei_shushan)
+    for _ in range(2):
+        make_application(
+            review.call,
+            review.project_type,
+            make_school(regions.wuhu_jinghu),
+            programmes=["460101", "510101"],
+            partners=[(partner, "co_building_enterprise")],
+        )
+    star = make_expert(
+        regions.anhui, make_school(regions.hefei_shushan), categories=["46", "51"], is_industry=False
+    )
+    middle = [
+        make_expert(regions.anhui, make_school(regions.hefei_shushan), categories=["46"], is_industry=False)
+        for _ in range(2)
+    ]
+    weak = make_expert(regions.anhui, make_school(regions.hefei_shushan), categories=[], is_industry=False)
+    insider = make_expert(regions.anhui, partner, categories=["46", "51"], is_industry=False)
+    Availability.objects.create(round=review.round, expert=star, load_cap=1)
+    review.round.reviews_per_application = 1
+    review.round.save()
+    assigning.assign_exact(actor=actor_of(province_officer), review_round=review.round)
+    without_star = Assignment.objects.exclude(expert=star).get(round=review.round)
+    reasons = {x["expert"]: x for x in without_star.explanation["alternatives"]}
+    assert reasons[insider.pk]["reason"] == "conflict"
+    assert reasons[insider.pk]["kinds"] == ["employer_is_party"]
+    assert reasons[star.pk]["reason"] == "load_cap"
+    assert without_star.expert in middle
+    other = next(m for m in middle if m != without_star.expert)
+    assert reasons[other.pk]["reason"] == "tie"
+    assert weak.pk not in reasons  # only the three best-fitting are named
+    with_star = Assignment.objects.get(round=review.round, expert=star)
+    below = {x["expert"]: x for x in with_star.explanation["alternatives"]}
+    assert {below[m.pk]["reason"] for m in middle} == {"lower_affinity"}
+    assert below[middle[0].pk]["lowest"] == 20

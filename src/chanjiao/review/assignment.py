@@ -266,7 +266,12 @@ def _alternative(
         item.update(reason="not_drawn", number=int(context["numbers"][a, e]))
     elif item["affinity"] < context["lowest"]:
         item.update(reason="lower_affinity", lowest=context["lowest"])
-    elif context.get("industry_slot") is not None and not expert.is_industry:
+    elif (
+        context.get("industry_slot") is not None
+        and not expert.is_industry
+        and item["affinity"] > context["slot_affinity"]
+    ):
+        # it would take the industry expert's place, were that place not theirs by the rule
         item.update(reason="industry_rule")
     else:
         item.update(reason="tie", lowest=context["lowest"])
@@ -304,7 +309,12 @@ def explanations(
         industry = [e for e in assigned[a] if model.experts[e].is_industry]
         slot = industry[0] if len(industry) == 1 and industry[0] in chosen else None
         lowest = min(int(model.problem.affinity[a, e]) for e in chosen)
-        context = {"lowest": lowest, "industry_slot": slot, "numbers": numbers}
+        context = {
+            "lowest": lowest,
+            "industry_slot": slot,
+            "slot_affinity": int(model.problem.affinity[a, slot]) if slot is not None else 0,
+            "numbers": numbers,
+        }
         alternatives = []
         for e in order[a]:
             e = int(e)
