@@ -160,7 +160,11 @@ def _mount() -> None:
     from chanjiao.core.api import router as core_router
     from chanjiao.orgs.api import router as orgs_router
     from chanjiao.policy.api import router as policy_router
+    from chanjiao.projects.api import router as projects_router
     from chanjiao.review.api import router as review_router
+    from chanjiao.review.panel_api import router as panel_router
+    from chanjiao.review.publicity_api import router as publicity_router
+    from chanjiao.review.scoring_api import router as scoring_router
 
     api.add_router("/", orgs_router)
     api.add_router("/", core_router)
@@ -168,6 +172,10 @@ def _mount() -> None:
     api.add_router("/", policy_router)
     api.add_router("/", applications_router)
     api.add_router("/", review_router)
+    api.add_router("/", scoring_router)
+    api.add_router("/", panel_router)
+    api.add_router("/", publicity_router)
+    api.add_router("/", projects_router)
 
 
 _mount()

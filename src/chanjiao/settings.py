@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "chanjiao.policy",
     "chanjiao.applications",
     "chanjiao.review",
+    "chanjiao.projects",
     "chanjiao.dashboards",
     "chanjiao.ops",
 ]
@@ -199,3 +200,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("policy/", include("chanjiao.policy.urls")),
     path("applications/", include("chanjiao.applications.urls")),
     path("review/", include("chanjiao.review.urls")),
+    path("projects/", include("chanjiao.projects.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -1083,6 +1083,16 @@ def _move(
     return app
 
 
+def application_move(
+    *, actor: Actor, application: Application, action: str, note: str = "", audit_extra: dict | None = None
+) -> Application:
+    """A step of the lifecycle made by a later stage (review: recommend, not_recommend, publicise;
+    projects: award, reject), along `workflow.TRANSITIONS` only, with its event and audit entry.
+    Call it inside the caller's transaction so that the stage's own records and the step land
+    together or not at all."""
+    return _move(actor=actor, application=application, action=action, note=note, audit_extra=audit_extra)
+
+
 def _first_check(actor: Actor, application: Application, action: str) -> None:
     """Who may, before what the state allows: a wrong role is 403 whatever the state."""
     who = {w for t in workflow.TRANSITIONS if t.action == action for w in t.who}

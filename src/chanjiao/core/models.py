@@ -219,3 +219,52 @@ class Job(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else (100 if self.status == "succeeded" else 0)
+
+
+class Holiday(models.Model):
+    """A day that breaks the Monday–Friday rule: a public holiday (放假) or a weekend worked (调休上班).
+
+    Periods counted in working days (the publicity period, 公示期) skip weekends and holidays and
+    count the weekends marked `is_workday`. The list is kept by hand, from the State Council's
+    yearly notice (国务院办公厅关于部分节假日安排的通知).
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    is_workday = models.BooleanField(_("调休上班"), default=False)
+    note = models.CharField(_("依据"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日")
+        verbose_name_plural = _("节假日")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class Notification(models.Model):
+    """A message to one person, shown in their inbox and, where they have an address, emailed."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("收件人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=500, blank=True)
+    kind = models.CharField(_("类别"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.subject

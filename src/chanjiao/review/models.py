@@ -9,10 +9,12 @@ assignment made or removed by hand.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from chanjiao.core.models import Region
@@ -21,6 +23,7 @@ DEFAULT_REVIEWS_PER_APPLICATION = 5
 DEFAULT_LOAD_CAP = 20
 DEFAULT_MAX_EXCLUSIONS = 3
 DEFAULT_RESERVES = 2
+DEFAULT_PUBLICITY_DAYS = 5
 
 
 class UnicodeJSONEncoder(DjangoJSONEncoder):
@@ -139,8 +142,16 @@ class ReviewRound(models.Model):
 
     class Status(models.TextChoices):
         SETUP = "setup", _("准备中")
-        ASSIGNED = "assigned", _("已分配")
+        ASSIGNED = "assigned", _("专家评分中")
+        PANEL = "panel", _("专家组合议")
+        RECOMMENDED = "recommended", _("推荐名单已确定")
+        PUBLICISED = "publicised", _("公示中")
         CLOSED = "closed", _("已结束")
+
+    class RankingMethod(models.TextChoices):
+        MEAN = "mean", _("算术平均分")
+        TRIMMED_MEAN = "trimmed_mean", _("去掉一个最高分和一个最低分后的平均分")
+        ZSCORE = "zscore", _("标准分（按专家标准化后）")
 
     call = models.ForeignKey(
         "policy.Call", verbose_name=_("申报通知"), on_delete=models.PROTECT, related_name="review_rounds"
@@ -169,6 +180,15 @@ class ReviewRound(models.Model):
     same_city_conflict = models.BooleanField(_("同城专家回避"), default=False)
     reserves = models.PositiveSmallIntegerField(_("随机抽取的候补人数"), default=DEFAULT_RESERVES)
     review_deadline = models.DateTimeField(_("评审截止时间"), null=True, blank=True)
+    ranking_method = models.CharField(
+        _("排序方法"), max_length=16, choices=RankingMethod.choices, default=RankingMethod.TRIMMED_MEAN
+    )
+    # None: the project type's target over the pack's start batches (30 / 3 = 10), see ranking
+    quota = models.PositiveSmallIntegerField(_("本批推荐名额"), null=True, blank=True)
+    disagreement_threshold = models.DecimalField(
+        _("分歧提示阈值（分）"), max_digits=6, decimal_places=2, default=Decimal("15")
+    )
+    publicity_days = models.PositiveSmallIntegerField(_("公示期（工作日）"), default=DEFAULT_PUBLICITY_DAYS)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SETUP)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
@@ -188,6 +208,9 @@ class ReviewRound(models.Model):
                 condition=Q(reviews_per_application__gte=1), name="review_round_reviews_at_least_one"
             ),
             models.CheckConstraint(condition=Q(load_cap__gte=1), name="review_round_load_cap_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(publicity_days__gte=1), name="review_round_publicity_at_least_one_day"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -409,3 +432,226 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.expert} → {self.application_id}"
+
+
+class ScoreSheet(models.Model):
+    """One expert's scoring of one application in a round: a draft until submitted, or recused.
+
+    `scores` maps leaf code → value (as typed, checked by aggregation.validate_sheet), `vetoes` the
+    veto codes marked, `comments` first-level code → comment. `total` is computed on submission
+    (aggregation.sheet_total) and never typed. Other experts never see a sheet before the round's
+    panel stage; staff and the observer see submitted sheets.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已提交")
+        RECUSED = "recused", _("已回避")
+
+    class Recommendation(models.TextChoices):
+        STRONG = "strong", _("强烈推荐")
+        RECOMMEND = "recommend", _("推荐")
+        RESERVED = "reserved", _("有保留地推荐")
+        NOT_RECOMMENDED = "not_recommended", _("不推荐")
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="sheet")
+    round = models.ForeignKey(ReviewRound, on_delete=models.PROTECT, related_name="sheets")
+    expert = models.ForeignKey(ExpertProfile, on_delete=models.PROTECT, related_name="sheets")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="review_sheets"
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    scores = models.JSONField(_("各项得分"), encoder=UnicodeJSONEncoder, default=dict, blank=True)
+    vetoes = models.JSONField(_("一票否决项"), encoder=UnicodeJSONEncoder, default=list, blank=True)
+    comments = models.JSONField(_("分项评语"), encoder=UnicodeJSONEncoder, default=dict, blank=True)
+    overall_comment = models.TextField(_("总体评价"), blank=True)
+    recommendation = models.CharField(
+        _("推荐意见"), max_length=16, choices=Recommendation.choices, blank=True
+    )
+    total = models.DecimalField(_("总分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    recusal_reason = models.TextField(_("回避理由"), blank=True)
+    row_version = models.PositiveIntegerField(_("修改版本"), default=1)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("评分表")
+        verbose_name_plural = _("评分表")
+        ordering = ["application_id", "expert_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "expert", "application"], name="score_sheet_once_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="submitted") | (Q(total__isnull=False) & Q(submitted_at__isnull=False)),
+                name="score_sheet_submitted_has_total",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="recused") | ~Q(recusal_reason=""), name="score_sheet_recusal_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["round", "status"], name="score_sheet_round_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.expert} · {self.application_id} · {self.get_status_display()}"
+
+
+class RankingOverride(models.Model):
+    """The panel moved an application to another rank, with its reason (applied in order)."""
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="overrides")
+    application = models.ForeignKey("applications.Application", on_delete=models.PROTECT, related_name="+")
+    to_rank = models.PositiveSmallIntegerField(_("调整后名次"))
+    before_rank = models.PositiveSmallIntegerField(_("调整前名次"))
+    before_recommended = models.BooleanField(_("调整前是否推荐"))
+    after_recommended = models.BooleanField(_("调整后是否推荐"))
+    reason = models.TextField(_("理由"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("调整人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("调整时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("排名调整")
+        verbose_name_plural = _("排名调整")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="ranking_override_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} → {self.to_rank}"
+
+
+class RankingEntry(models.Model):
+    """The round's ranking as it stood when the recommendation was settled (a frozen record)."""
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="results")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="ranking_entries"
+    )
+    rank = models.PositiveSmallIntegerField(_("名次"), null=True, blank=True)  # None: vetoed
+    score = models.DecimalField(_("得分"), max_digits=7, decimal_places=2)
+    mean = models.DecimalField(_("算术平均分"), max_digits=7, decimal_places=2)
+    trimmed_mean = models.DecimalField(_("去掉最高最低分后的平均分"), max_digits=7, decimal_places=2)
+    zscore = models.DecimalField(_("标准分"), max_digits=7, decimal_places=2)
+    sheets = models.PositiveSmallIntegerField(_("评分表数"))
+    spread = models.DecimalField(_("极差"), max_digits=7, decimal_places=2)
+    disagreement = models.BooleanField(_("分歧较大"), default=False)
+    tied = models.BooleanField(_("并列"), default=False)
+    vetoed = models.BooleanField(_("一票否决"), default=False)
+    veto_codes = models.JSONField(_("否决项"), encoder=UnicodeJSONEncoder, default=list, blank=True)
+    overridden = models.BooleanField(_("经专家组调整"), default=False)
+    recommended = models.BooleanField(_("拟推荐"), default=False)
+    created_at = models.DateTimeField(_("确定时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("排名结果")
+        verbose_name_plural = _("排名结果")
+        ordering = ["round_id", "rank", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "application"], name="ranking_entry_once_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} · {self.rank} · {self.application_id}"
+
+
+class Publicity(models.Model):
+    """The recommended list of a round published for a period (公示) on a public page."""
+
+    round = models.OneToOneField(ReviewRound, on_delete=models.PROTECT, related_name="publicity")
+    title = models.CharField(_("公示标题"), max_length=255)
+    body = models.TextField(_("公示说明"), blank=True)
+    contact = models.CharField(_("异议受理联系方式"), max_length=255, blank=True)
+    starts_on = models.DateField(_("公示开始日期"))
+    ends_on = models.DateField(_("公示截止日期"))
+    working_days = models.PositiveSmallIntegerField(_("公示期（工作日）"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(_("发布时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("公示")
+        verbose_name_plural = _("公示")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="publicity_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Objection(models.Model):
+    """An objection (异议) raised during publicity, in the objector's real name, and its answer."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("网上提交")
+        LETTER = "letter", _("书面材料")
+        PHONE = "phone", _("电话")
+        VISIT = "visit", _("来访")
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("异议成立")
+        PARTLY = "partly", _("部分成立")
+        DISMISSED = "dismissed", _("异议不成立")
+
+    publicity = models.ForeignKey(Publicity, on_delete=models.PROTECT, related_name="objections")
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("针对的项目"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="objections",
+    )
+    name = models.CharField(_("异议人姓名"), max_length=64)
+    organization_name = models.CharField(_("异议人单位"), max_length=128, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=32)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    content = models.TextField(_("异议内容"))
+    channel = models.CharField(_("提交方式"), max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    received_at = models.DateTimeField(_("收到时间"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answer = models.TextField(_("处理意见"), blank=True)
+    outcome = models.CharField(_("处理结论"), max_length=16, choices=Outcome.choices, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("答复人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(content=""), name="objection_has_content"),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True) | (~Q(answer="") & ~Q(outcome="")),
+                name="objection_answer_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.received_at:%Y-%m-%d}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None

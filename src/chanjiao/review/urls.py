@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import panel_urls, publicity_urls, scoring_urls, views
 
 app_name = "review"
 urlpatterns = [
@@ -46,3 +46,6 @@ urlpatterns = [
         name="exclusion_remove",
     ),
 ]
+
+# each stage keeps its own pages (ADR 0003)
+urlpatterns += scoring_urls.urlpatterns + panel_urls.urlpatterns + publicity_urls.urlpatterns

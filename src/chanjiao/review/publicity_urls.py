@@ -1,0 +1,5 @@
+"""Pages of the review's publicity stage (included by review/urls.py, in the review namespace)."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
