@@ -738,13 +738,21 @@ from tests.policy.matrix import API_ROWS as POLICY_API_ROWS  # noqa: E402
 from tests.policy.matrix import PAGE_ROWS as POLICY_PAGE_ROWS  # noqa: E402
 from tests.projects import matrix as projects_matrix  # noqa: E402
 from tests.review import matrix_panel, matrix_publicity, matrix_scoring  # noqa: E402
+from tests.review import matrix_trail  # noqa: E402
 from tests.review.matrix import API_ROWS as REVIEW_API_ROWS  # noqa: E402
 from tests.review.matrix import PAGE_ROWS as REVIEW_PAGE_ROWS  # noqa: E402
 from tests.review.matrix import review_state  # noqa: E402
 
 PAGE_ROWS += POLICY_PAGE_ROWS + APPLICATION_PAGE_ROWS + REVIEW_PAGE_ROWS
 API_ROWS += POLICY_API_ROWS + APPLICATION_API_ROWS + REVIEW_API_ROWS
-for _rows in (matrix_scoring, matrix_panel, matrix_publicity, projects_matrix, matrix_notifications):
+for _rows in (
+    matrix_scoring,
+    matrix_panel,
+    matrix_publicity,
+    projects_matrix,
+    matrix_notifications,
+    matrix_trail,
+):
     PAGE_ROWS += _rows.PAGE_ROWS
     API_ROWS += _rows.API_ROWS
 

@@ -165,6 +165,7 @@ def _mount() -> None:
     from chanjiao.review.panel_api import router as panel_router
     from chanjiao.review.publicity_api import router as publicity_router
     from chanjiao.review.scoring_api import router as scoring_router
+    from chanjiao.review.trail_api import router as trail_router
 
     api.add_router("/", orgs_router)
     api.add_router("/", core_router)
@@ -175,6 +176,7 @@ def _mount() -> None:
     api.add_router("/", scoring_router)
     api.add_router("/", panel_router)
     api.add_router("/", publicity_router)
+    api.add_router("/", trail_router)
     api.add_router("/", projects_router)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import panel_urls, publicity_urls, scoring_urls, views
+from . import panel_urls, publicity_urls, scoring_urls, trail_urls, views
 
 app_name = "review"
 urlpatterns = [
@@ -49,3 +49,4 @@ urlpatterns = [
 
 # each stage keeps its own pages (ADR 0003)
 urlpatterns += scoring_urls.urlpatterns + panel_urls.urlpatterns + publicity_urls.urlpatterns
+urlpatterns += trail_urls.urlpatterns
