@@ -27,8 +27,8 @@ def test_small_scale_makes_the_promised_population_with_valid_codes(seeded):
     assert Organization.objects.filter(kind="school").count() == 40
     assert Organization.objects.filter(kind="enterprise").count() == 150
     assert (
-        Membership.objects.filter(role="expert").values("user").distinct().count() == 60 + 1
-    )  # + the demo expert
+        Membership.objects.filter(role="expert").values("user").distinct().count() == 60 + 2
+    )  # + the demo experts (expert, js_expert)
     assert created["organizations"] == Organization.objects.count()
     # every USCC carries a correct GB 32100-2015 check character
     assert all(

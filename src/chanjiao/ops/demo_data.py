@@ -66,6 +66,8 @@ DEMO_ACCOUNTS = (
     DemoAccount("js_school_admin", "钱嘉禾", Role.ORG_ADMIN, "@js_school", "江苏高职院校 · 单位管理员"),
     DemoAccount("js_city", "沈晓明", Role.CITY_ADMIN, "@js_city", "江苏设区市教育局 · 市级管理员"),
     DemoAccount("js_enterprise_admin", "蒋志强", Role.ORG_ADMIN, "@js_enterprise", "江苏企业 · 单位管理员"),
+    DemoAccount("js_observer", "陆正平", Role.OBSERVER, "江苏省教育厅", "江苏省 · 纪检监察 · 只读"),
+    DemoAccount("js_expert", "许振华", Role.EXPERT, "@js_expert_employer", "江苏评审专家（企业）"),
 )
 
 
@@ -328,10 +330,20 @@ def _people(scale: Scale, schools, enterprises, *, progress: Progress, total: in
     js_school = next(o for o in schools if o.region_id.startswith("32") and o.school_level == "associate")
     js_enterprise = next(o for o in enterprises if o.region_id[:4] == js_school.region_id[:4])
     js_city_name = Region.objects.get(code=js_school.region_id[:4] + "00").name + "教育局"
+    # the Jiangsu expert works for an intelligent-equipment maker (行业 34) in another city than js_school
+    js_expert_employer = next(
+        o
+        for o in enterprises
+        if o.region_id.startswith("32")
+        and o.region_id[:4] != js_school.region_id[:4]
+        and o.industry is not None
+        and o.industry.code == "34"
+    )
     special = {
         "@js_school": org_ids[js_school.uscc],
         "@js_enterprise": org_ids[js_enterprise.uscc],
         "@js_city": named[js_city_name],
+        "@js_expert_employer": org_ids[js_expert_employer.uscc],
         "@school": org_ids[schools[0].uscc],
         "@enterprise": org_ids[enterprises[0].uscc],
         "@enterprise2": org_ids[enterprises[1].uscc],

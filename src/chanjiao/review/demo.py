@@ -24,12 +24,15 @@ from .services import INDUSTRY_KINDS
 
 
 def _categories() -> list[str]:
+    """The current edition's associate-level categories that hold programmes (an application's fields
+    are its programmes' categories, so an expert's overlap them), else all of them."""
     current = CatalogueEdition.objects.filter(is_current=True).first()
     qs = ProgrammeCategory.objects.all()
     if current is not None:
         qs = qs.filter(edition=current, level="associate")
     codes = sorted(set(qs.values_list("code", flat=True)))
-    return codes or ["46", "51", "53"]
+    used = sorted(set(qs.filter(programme__isnull=False).values_list("code", flat=True)))
+    return used or codes or ["46", "51", "53"]
 
 
 @transaction.atomic

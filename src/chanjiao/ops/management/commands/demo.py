@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from chanjiao.ops.demo_data import DEMO_PASSWORD, demo_accounts
+from chanjiao.ops.demo_review import seed_review_scenario
 from chanjiao.ops.reference import load_reference_seeds
 
 
@@ -15,17 +16,33 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_serve: bool = False, **options):
         started = time.monotonic()
-        self.stdout.write("1/4 数据库迁移…")
+        self.stdout.write("1/5 数据库迁移…")
         call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("2/4 参考数据（行政区划、专业与行业目录、政策包）…")
+        self.stdout.write("2/5 参考数据（行政区划、专业与行业目录、政策包）…")
         for line in load_reference_seeds():
             self.stdout.write(f"    {line}")
-        self.stdout.write("3/4 演示数据…")
+        self.stdout.write("3/5 演示数据…")
         call_command("demo_data", scale="small", stdout=self.stdout)
-        self.stdout.write(f"4/4 准备完成（{time.monotonic() - started:.1f} 秒）\n")
+        self.stdout.write("4/5 专家评审演示（江苏）…")
+        self.print_review(seed_review_scenario())
+        self.stdout.write(f"5/5 准备完成（{time.monotonic() - started:.1f} 秒）\n")
         self.print_accounts()
         if not no_serve:
             call_command("serve")
+
+    def print_review(self, scenario):
+        made = scenario.created
+        round_ = scenario.review_round
+        self.stdout.write(f"    申报通知：{scenario.call.title}（评审中的申报 {scenario.applications} 项）")
+        self.stdout.write(f"    江苏专家库：在库 {scenario.pool} 人，其中行业企业专家 {scenario.industry} 人")
+        self.stdout.write(
+            f"    评审轮次：{round_.name}（{round_.get_status_display()}，/review/rounds/{round_.pk}/）"
+        )
+        self.stdout.write(
+            f"    本次新建：申报 {made['applications']} 项，单位 {made['organizations']} 个，"
+            f"人员 {made['people']} 人，入库专家 {made['experts'] + made['other_profiles']} 人，"
+            f"评审轮次 {made['rounds']} 个"
+        )
 
     def print_accounts(self):
         self.stdout.write(self.style.MIGRATE_HEADING(f"演示账号（密码均为 {DEMO_PASSWORD}）："))
