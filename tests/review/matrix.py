@@ -1064,7 +1064,7 @@ API_ROWS = [
 
 def review_state() -> tuple:
     """What a refused write must leave as it was, in the review app."""
-    from chanjiao.review.models import Availability, EducationGroup
+    from chanjiao.review.models import Availability, EducationGroup, RankingEntry, RankingOverride
 
     return (
         list(ExpertProfile.objects.order_by("pk").values_list("pk", "title", "is_active", "updated_at")),
@@ -1075,4 +1075,6 @@ def review_state() -> tuple:
         Exclusion.objects.count(),
         list(Availability.objects.order_by("pk").values_list("pk", "available", "load_cap")),
         EducationGroup.objects.count(),
+        RankingOverride.objects.count(),
+        RankingEntry.objects.count(),
     )

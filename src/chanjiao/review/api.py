@@ -15,6 +15,7 @@ from . import assignment as assigning
 from . import conflicts, importers, selectors, services
 from .explain import affinity_words, assignment_lines
 from .models import Assignment, AssignmentRun, Conflict, ExpertProfile, ReviewRound
+from .panel_selectors import round_quota
 from .permissions import APPLICANT_ROLES, EXCLUSION_READ_ROLES, EXPERT_ROLES, READ_ROLES, STAFF_ROLES
 from .schemas import (
     AssignedDetailOut,
@@ -117,6 +118,12 @@ def round_out(r: ReviewRound) -> dict:
         "same_city_conflict": r.same_city_conflict,
         "reserves": r.reserves,
         "review_deadline": local(r.review_deadline),
+        "ranking_method": r.ranking_method,
+        "ranking_method_display": r.get_ranking_method_display(),
+        "quota": r.quota,
+        "quota_effective": round_quota(r),
+        "disagreement_threshold": r.disagreement_threshold,
+        "publicity_days": r.publicity_days,
         "status": r.status,
         "status_display": r.get_status_display(),
         "created_at": local(r.created_at),

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     DEFAULT_LOAD_CAP,
     DEFAULT_MAX_EXCLUSIONS,
+    DEFAULT_PUBLICITY_DAYS,
     DEFAULT_RESERVES,
     DEFAULT_REVIEWS_PER_APPLICATION,
     ReviewRound,
@@ -100,6 +101,38 @@ class RoundSettingsForm(forms.Form):
     review_deadline = forms.DateTimeField(
         label=_("评审截止时间"), required=False, help_text=_("如 2026-12-20 17:00")
     )
+    ranking_method = forms.ChoiceField(
+        label=_("排序方法"),
+        choices=ReviewRound.RankingMethod.choices,
+        initial=ReviewRound.RankingMethod.TRIMMED_MEAN,
+        required=False,
+        help_text=_("专家组合议开始后不能再改"),
+    )
+    quota = forms.IntegerField(
+        label=_("本批推荐名额"),
+        required=False,
+        min_value=1,
+        max_value=9999,
+        help_text=_(
+            "不填时为项目类型的目标数量除以分批启动的批次数（如 30 ÷ 3 = 10）；专家组合议开始后不能再改"
+        ),
+    )
+    disagreement_threshold = forms.DecimalField(
+        label=_("分歧提示阈值（分）"),
+        required=False,
+        min_value=0,
+        max_digits=6,
+        decimal_places=2,
+        initial=15,
+        help_text=_("同一申报最高分与最低分之差超过此值时提示“分歧较大”；专家组合议开始后不能再改"),
+    )
+    publicity_days = forms.IntegerField(
+        label=_("公示期（工作日）"),
+        required=False,
+        min_value=1,
+        max_value=30,
+        initial=DEFAULT_PUBLICITY_DAYS,
+    )
 
 
 class RoundForm(RoundSettingsForm):
@@ -145,4 +178,12 @@ class ExclusionForm(forms.Form):
     employer_name = forms.CharField(
         label=_("专家所在单位"), max_length=128, required=False, help_text=_("可不填；同名专家以单位区分")
     )
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea, required=False)
+
+
+class OverrideForm(forms.Form):
+    """The panel moves an application to another rank, with its reason (the service checks both)."""
+
+    application = forms.IntegerField(widget=forms.HiddenInput)
+    to_rank = forms.IntegerField(label=_("调整后名次"), required=False)
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea, required=False)

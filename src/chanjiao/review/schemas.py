@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
@@ -108,6 +109,19 @@ class RoundSettings(InSchema):
     same_city_conflict: bool | None = Field(None, description="同城专家回避（默认否）")
     reserves: int | None = Field(None, description="随机抽取时每项申报的候补人数（默认2）")
     review_deadline: dt.datetime | None = None
+    ranking_method: str | None = Field(
+        None,
+        description="排序方法：mean（算术平均分）、trimmed_mean（去掉一个最高分和一个最低分，默认）、"
+        "zscore（按专家标准化）；专家组合议开始后不能再改",
+    )
+    quota: int | None = Field(
+        None,
+        description="本批推荐名额（≥1）；null 为项目类型目标数量 ÷ 分批启动批次数；专家组合议开始后不能再改",
+    )
+    disagreement_threshold: Decimal | None = Field(
+        None, description="分歧提示阈值（分，≥0，默认15）；专家组合议开始后不能再改"
+    )
+    publicity_days: int | None = Field(None, description="公示期（工作日，1–30，默认5）")
 
 
 class ReviewRoundIn(RoundSettings):
@@ -133,6 +147,14 @@ class ReviewRoundOut(Schema):
     same_city_conflict: bool
     reserves: int
     review_deadline: dt.datetime | None
+    ranking_method: str
+    ranking_method_display: str
+    quota: int | None
+    quota_effective: int | None = Field(
+        description="实际使用的推荐名额（未设时按项目类型计算；无法确定时为 null）"
+    )
+    disagreement_threshold: Decimal
+    publicity_days: int
     status: str
     status_display: str
     created_at: dt.datetime

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -62,13 +63,30 @@ ROUND_FIELDS = (
     "reserves",
     "review_deadline",
     "status",
+    "ranking_method",
+    "quota",
+    "disagreement_threshold",
+    "publicity_days",
 )
 LIMITS = {
     "reviews_per_application": (1, 15),
     "load_cap": (1, 500),
     "max_exclusions": (0, 10),
     "reserves": (0, 10),
+    "publicity_days": (1, 30),
 }
+QUOTA_LIMITS = (1, 9999)
+THRESHOLD_MAX = Decimal("9999.99")
+# Settled when the panel opens: the ranking the panel discusses must not change under it.
+PANEL_LOCKED = ("ranking_method", "quota", "disagreement_threshold")
+PANEL_STATUSES = frozenset(
+    {
+        ReviewRound.Status.PANEL,
+        ReviewRound.Status.RECOMMENDED,
+        ReviewRound.Status.PUBLICISED,
+        ReviewRound.Status.CLOSED,
+    }
+)
 
 
 # --- the pool --------------------------------------------------------------------------------------
@@ -337,6 +355,7 @@ def _round_values(
             values[name] = _when(errors, name, data[name])
     if "same_city_conflict" in data and data["same_city_conflict"] is not None:
         values["same_city_conflict"] = bool(data["same_city_conflict"])
+    _ranking_values(data, errors, values)
     if "name" in data:
         name = (data.get("name") or "").strip()
         if len(name) > 200:
@@ -365,6 +384,93 @@ def _round_values(
     elif "indicator_system_id" in data:
         values["indicator_system_id"] = None
     return values
+
+
+def _ranking_values(data: dict[str, Any], errors: ErrorCollector, values: dict[str, Any]) -> None:
+    """The ranking settings: the method, the quota (empty: the default, see panel_selectors.round_quota)
+    and the disagreement threshold. publicity_days is checked with the other LIMITS."""
+    if data.get("ranking_method") not in (None, ""):
+        method = str(data["ranking_method"])
+        if method not in ReviewRound.RankingMethod.values:
+            errors.add(
+                "ranking_method",
+                "review_round.unknown_ranking_method",
+                _("排序方法应为 %(ok)s 之一（当前：%(cur)s）")
+                % {
+                    "ok": "、".join(f"{m.value}（{m.label}）" for m in ReviewRound.RankingMethod),
+                    "cur": method,
+                },
+            )
+        else:
+            values["ranking_method"] = method
+    if "quota" in data:
+        raw = data["quota"]
+        if raw in (None, ""):
+            values["quota"] = None
+        else:
+            try:
+                number = int(raw)
+            except (TypeError, ValueError):
+                errors.add(
+                    "quota", "input.int_parsing", _("本批推荐名额应为整数（当前：%(cur)s）") % {"cur": raw}
+                )
+            else:
+                low, high = QUOTA_LIMITS
+                if not low <= number <= high:
+                    errors.add(
+                        "quota",
+                        "review_round.setting_out_of_range",
+                        _("%(label)s应在%(low)d至%(high)d之间（当前：%(cur)d）")
+                        % {
+                            "label": str(ReviewRound._meta.get_field("quota").verbose_name),
+                            "low": low,
+                            "high": high,
+                            "cur": number,
+                        },
+                    )
+                values["quota"] = number
+    if data.get("disagreement_threshold") not in (None, ""):
+        raw = data["disagreement_threshold"]
+        try:
+            number = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or isinstance(raw, bool):
+            errors.add(
+                "disagreement_threshold",
+                "input.decimal_parsing",
+                _("分歧提示阈值应为数字（当前：%(cur)s）") % {"cur": raw},
+            )
+        elif not 0 <= number <= THRESHOLD_MAX or number != number.quantize(Decimal("0.01")):
+            errors.add(
+                "disagreement_threshold",
+                "review_round.threshold_out_of_range",
+                _("分歧提示阈值应在0至%(high)s分之间，最多两位小数（当前：%(cur)s）")
+                % {"high": THRESHOLD_MAX, "cur": raw},
+            )
+        else:
+            values["disagreement_threshold"] = number
+
+
+def _require_ranking_open(review_round: ReviewRound, values: dict[str, Any]) -> None:
+    """The method, quota and threshold may change only until the panel opens (a change to the same
+    value is no change)."""
+    if review_round.status not in PANEL_STATUSES:
+        return
+    errors = ErrorCollector()
+    messages = {
+        "ranking_method": _("排序方法须在专家组合议开始前确定（当前状态：%(status)s）"),
+        "quota": _("推荐名额须在专家组合议开始前确定（当前状态：%(status)s）"),
+        "disagreement_threshold": _("分歧提示阈值须在专家组合议开始前确定（当前状态：%(status)s）"),
+    }
+    for name in PANEL_LOCKED:
+        if name in values and values[name] != getattr(review_round, name):
+            errors.add(
+                name,
+                "review_round.ranking_locked",
+                messages[name] % {"status": review_round.get_status_display()},
+            )
+    errors.raise_if_any(ConflictError)
 
 
 def review_round_create(*, actor: Actor, data: dict[str, Any]) -> ReviewRound:
@@ -429,6 +535,7 @@ def review_round_update(*, actor: Actor, review_round: ReviewRound, data: dict[s
         data, errors, call=review_round.call, project_type=review_round.project_type, kind=review_round.kind
     )
     errors.raise_if_any()
+    _require_ranking_open(review_round, values)
     with transaction.atomic():
         before = snapshot(review_round, ROUND_FIELDS)
         for key, value in values.items():

@@ -35,6 +35,7 @@ from .forms import (
     RoundSettingsForm,
 )
 from .models import Assignment, Conflict, ReviewRound
+from .panel_selectors import round_quota
 from .permissions import APPLICANT_ROLES, EXCLUSION_READ_ROLES, EXPERT_ROLES, READ_ROLES, STAFF_ROLES
 
 
@@ -278,6 +279,10 @@ def _settings_values(data: dict) -> dict:
             "same_city_conflict",
             "reserves",
             "review_deadline",
+            "ranking_method",
+            "quota",
+            "disagreement_threshold",
+            "publicity_days",
         )
     }
     values["indicator_system_id"] = int(data["indicator_system"]) if data.get("indicator_system") else None
@@ -323,6 +328,10 @@ def round_edit(request, pk: int):
         "same_city_conflict": review_round.same_city_conflict,
         "reserves": review_round.reserves,
         "review_deadline": review_round.review_deadline,
+        "ranking_method": review_round.ranking_method,
+        "quota": review_round.quota,
+        "disagreement_threshold": review_round.disagreement_threshold,
+        "publicity_days": review_round.publicity_days,
     }
     form = RoundSettingsForm(request.POST or None, initial=initial)
     form.fields["indicator_system"].choices = _indicator_choices(request.actor, {review_round.call.pack_id})
@@ -362,6 +371,7 @@ def _round_context(request, review_round: ReviewRound) -> dict:
         "pool_count": selectors.round_pool(review_round).count(),
         "can_edit": _is_staff_of(request, review_round),
         "draw_form": DrawForm(initial={"reserves": review_round.reserves}),
+        "quota_effective": round_quota(review_round),
     }
 
 
