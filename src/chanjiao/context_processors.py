@@ -1,3 +1,6 @@
+from django.utils.functional import SimpleLazyObject
+
+from chanjiao.core.notifications import unread_count
 from chanjiao.core.permissions import Role
 from chanjiao.navigation import navigation_for
 
@@ -10,4 +13,6 @@ def actor(request):
         "actor": actor,
         "nav": navigation_for(actor, request.path),
         "actor_role_labels": [Role(r).label for r in sorted(actor.roles)],
+        # one query, and only when a page shows the header's badge (not for htmx fragments)
+        "unread_notifications": SimpleLazyObject(lambda: unread_count(actor.user)),
     }

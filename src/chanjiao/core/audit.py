@@ -99,6 +99,7 @@ ACTION_VERBS = {
     "programmes_import": pgettext_lazy("audit action", "导入专业目录"),
     "industries_import": pgettext_lazy("audit action", "导入行业分类"),
     "occupations_import": pgettext_lazy("audit action", "导入职业分类"),
+    "answer": pgettext_lazy("audit action", "答复"),
 }
 
 

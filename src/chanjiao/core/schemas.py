@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse
-from ninja import Schema
+from ninja import Field, Schema
 
 from . import selectors
+from .api_support import InSchema
 
 
 class RegionOut(Schema):
@@ -57,3 +58,31 @@ class JobOut(Schema):
     result: dict
     created_at: dt.datetime
     finished_at: dt.datetime | None
+
+
+class NotificationOut(Schema):
+    id: int
+    subject: str
+    body: str
+    url: str
+    kind: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class ReadAllOut(Schema):
+    marked: int
+
+
+class HolidayOut(Schema):
+    date: dt.date
+    name: str
+    is_workday: bool
+    note: str
+
+
+class HolidayIn(InSchema):
+    date: dt.date | None = Field(None, description="日期（YYYY-MM-DD）")
+    name: str = Field("", description="名称，如 国庆节")
+    is_workday: bool = Field(False, description="调休上班（周末上班，计入工作日）；默认为放假")
+    note: str = Field("", description="依据，如 国务院办公厅关于2027年部分节假日安排的通知")

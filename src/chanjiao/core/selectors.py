@@ -1,11 +1,22 @@
-"""Reads of core data. Regions are public reference data; the audit log and attachments are scoped."""
+"""Reads of core data. Regions and the holiday list are reference data; the audit log, attachments,
+jobs and notifications are scoped."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from .errors import NotFound
-from .models import Attachment, AuditEntry, Job, PilotZone, Region, region_ancestor_codes
+from .models import (
+    Attachment,
+    AuditEntry,
+    Holiday,
+    Job,
+    Notification,
+    PilotZone,
+    Region,
+    region_ancestor_codes,
+)
 from .permissions import Actor
 
 
@@ -127,4 +138,47 @@ def job_get_for(*, actor: Actor, pk: int) -> Job:
     try:
         return jobs_for(actor).get(pk=pk)
     except (Job.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+
+
+# --- the holiday list and the inbox ----------------------------------------------------------------
+
+
+def holidays_search(*, year: int | None = None) -> QuerySet[Holiday]:
+    """The national holiday list (read by anyone logged in: it is the State Council's, not a secret)."""
+    qs = Holiday.objects.all()
+    if year:
+        qs = qs.filter(date__year=year)
+    return qs.order_by("date")
+
+
+def holiday_years() -> list[int]:
+    return sorted({d.year for d in Holiday.objects.dates("date", "year")}, reverse=True)
+
+
+def holiday_get(day) -> Holiday:
+    try:
+        return Holiday.objects.get(date=day)
+    except (Holiday.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound from None
+
+
+def notifications_for(actor: Actor) -> QuerySet[Notification]:
+    """A person's own notifications, whichever organisation they act for; nobody else's."""
+    if not actor.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=actor.user).order_by("-created_at", "-id")
+
+
+def notification_search(*, actor: Actor, unread: bool | None = None) -> QuerySet[Notification]:
+    qs = notifications_for(actor)
+    if unread is not None:
+        qs = qs.filter(read_at__isnull=unread)
+    return qs
+
+
+def notification_get_for(*, actor: Actor, pk) -> Notification:
+    try:
+        return notifications_for(actor).get(pk=pk)
+    except (Notification.DoesNotExist, ValueError, TypeError):
         raise NotFound from None

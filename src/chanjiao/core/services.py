@@ -1,4 +1,5 @@
-"""Writes of core data: attachments. One transaction, permission checked, audited."""
+"""Writes of core data: attachments, the holiday list, and marking one's own notifications read.
+One transaction, permission checked, audited (reading one's notifications excepted, see below)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import filetypes
 from .audit import audit_record, diff, snapshot
-from .errors import Forbidden, ValidationFailed
-from .models import Attachment, attachment_path
+from .errors import ConflictError, ErrorCollector, Forbidden, NotFound, ValidationFailed
+from .models import Attachment, Holiday, Notification, attachment_path
 from .permissions import Actor, Role
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
@@ -151,3 +154,148 @@ def attachment_store(*, actor: Actor, file, owner_organization=None) -> Attachme
             default_storage.delete(attachment.file.name)
         raise
     return attachment
+
+
+# --- the holiday list (节假日) ---------------------------------------------------------------------
+
+WEEKDAYS = (
+    gettext_lazy("星期一"),
+    gettext_lazy("星期二"),
+    gettext_lazy("星期三"),
+    gettext_lazy("星期四"),
+    gettext_lazy("星期五"),
+    gettext_lazy("星期六"),
+    gettext_lazy("星期日"),
+)
+HOLIDAY_FIELDS = ("date", "name", "is_workday", "note")
+
+
+def weekday_name(day) -> str:
+    return str(WEEKDAYS[day.weekday()])
+
+
+def _require_holiday_editor(actor: Actor) -> None:
+    """The list is national: province staff of any province keep it; everyone else reads it."""
+    if not (actor.is_authenticated and actor.is_province_staff):
+        raise Forbidden(_("只有省级管理员可以维护节假日表"))
+
+
+def holiday_add(*, actor: Actor, date, name: str, is_workday: bool = False, note: str = "") -> Holiday:
+    """A holiday (放假) or a weekend worked (调休上班), from the State Council's yearly notice."""
+    _require_holiday_editor(actor)
+    errors = ErrorCollector()
+    name = (name or "").strip()
+    note = (note or "").strip()
+    if date is None:
+        errors.add("date", "holiday.date_required", _("请填写日期（如 2026-10-01）"))
+    if not name:
+        errors.add("name", "holiday.name_required", _("请填写名称（如 国庆节）"))
+    elif len(name) > 64:
+        errors.add("name", "holiday.name_too_long", _("名称最多64个字（当前：%(n)d个）") % {"n": len(name)})
+    if len(note) > 200:
+        errors.add("note", "holiday.note_too_long", _("依据最多200个字（当前：%(n)d个）") % {"n": len(note)})
+    if date is not None and is_workday and date.weekday() < 5:
+        errors.add(
+            "is_workday",
+            "holiday.workday_not_weekend",
+            _("调休上班日应为周六或周日（当前：%(date)s，%(weekday)s）")
+            % {"date": date.isoformat(), "weekday": weekday_name(date)},
+        )
+    errors.raise_if_any()
+    with transaction.atomic():
+        existing = Holiday.objects.filter(date=date).first()
+        if existing is not None:
+            raise _holiday_duplicate(existing)
+        try:
+            with transaction.atomic():
+                holiday = Holiday.objects.create(date=date, name=name, is_workday=bool(is_workday), note=note)
+        except IntegrityError:  # added at the same moment by someone else
+            raise _holiday_duplicate(Holiday.objects.get(date=date)) from None
+        audit_record(
+            actor=actor,
+            action="holiday.create",
+            obj=holiday,
+            changes=diff({}, snapshot(holiday, HOLIDAY_FIELDS)),
+        )
+    return holiday
+
+
+def _holiday_duplicate(existing: Holiday) -> ConflictError:
+    return ConflictError.single(
+        "date",
+        "holiday.duplicate",
+        _("%(date)s已在节假日表中（%(name)s，%(kind)s），每个日期只能登记一次；如需更改请先删除")
+        % {
+            "date": existing.date.isoformat(),
+            "name": existing.name,
+            "kind": _("调休上班") if existing.is_workday else _("放假"),
+        },
+    )
+
+
+def holiday_remove(*, actor: Actor, holiday: Holiday) -> None:
+    _require_holiday_editor(actor)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="holiday.revoke",
+            obj=holiday,
+            changes=diff(snapshot(holiday, HOLIDAY_FIELDS), {}),
+        )
+        holiday.delete()
+
+
+def holidays_load_seed() -> dict[str, int]:
+    """Loads the shipped holiday arrangements (core/seeds/holidays-*.json); a second run changes
+    nothing. A date already listed is kept as it is, so a correction made by hand survives."""
+    from .seeds import holiday_rows
+
+    rows = holiday_rows()
+    with transaction.atomic():
+        present = set(
+            Holiday.objects.filter(date__in=[r["date"] for r in rows]).values_list("date", flat=True)
+        )
+        new = [Holiday(**r) for r in rows if r["date"] not in present]
+        Holiday.objects.bulk_create(new)
+        if new:
+            audit_record(
+                actor=None,
+                action="holiday.seed_load",
+                object_type="core.holiday",
+                object_repr=_("节假日安排（%(n)d天）") % {"n": len(new)},
+                changes={"dates": [None, [h.date.isoformat() for h in new]]},
+            )
+    return {"created": len(new), "kept": len(present)}
+
+
+# --- notifications (the person's own inbox) ---------------------------------------------------------
+#
+# Reading one's own messages changes nothing of the platform's business, so it is not written to
+# the audit log (which province staff and the observer read); the read time is on the row itself.
+
+
+def _require_recipient(actor: Actor, notification: Notification) -> None:
+    if not actor.is_authenticated or notification.recipient_id != actor.user.pk:
+        raise NotFound
+
+
+def notification_read(*, actor: Actor, notification: Notification) -> Notification:
+    """Marks one of the actor's own notifications read (again: no change)."""
+    _require_recipient(actor, notification)
+    with transaction.atomic():
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+                read_at=notification.read_at
+            )
+    return notification
+
+
+def notifications_read_all(*, actor: Actor) -> int:
+    """Marks every unread notification of the actor read; returns how many."""
+    if not actor.is_authenticated:
+        raise Forbidden(_("需要先登录"))
+    with transaction.atomic():
+        return Notification.objects.filter(recipient=actor.user, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .notifications import send_emails
+from . import notifications
 
 
 @shared_task
 def send_notification_emails(ids: list[int]) -> int:
-    return send_emails(ids)
+    return notifications.send_emails(ids)
+
+
+@shared_task
+def send_plain_email(address: str, subject: str, body: str) -> bool:
+    return notifications.send_plain_email(address, subject, body)

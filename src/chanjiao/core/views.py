@@ -3,19 +3,36 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from . import services
 from .audit import action_label
+from .errors import DomainError, apply_to_form
 from .exports import workbook_bytes, xlsx_response
+from .forms import HolidayForm
 from .models import AuditEntry
 from .pages import attachment_response, paginate, role_required
 from .permissions import Role
-from .selectors import attachment_get_for, audit_filter_choices, audit_search, job_get_for
+from .selectors import (
+    attachment_get_for,
+    audit_filter_choices,
+    audit_search,
+    holiday_get,
+    holiday_years,
+    holidays_search,
+    job_get_for,
+    notification_get_for,
+    notification_search,
+)
 
 AUDIT_ROLES = (Role.PROVINCE_ADMIN, Role.OBSERVER)
 AUDIT_EXPORT_LIMIT = 100_000
@@ -176,3 +193,110 @@ def job_detail(request, pk: int):
     if getattr(request, "htmx", False):
         return render(request, "core/partials/job_progress.html", context)
     return render(request, "core/job_detail.html", context)
+
+
+# --- the inbox ---------------------------------------------------------------------------------------
+
+
+@login_required
+def notification_list(request):
+    unread_only = request.GET.get("unread") == "1"
+    qs = notification_search(actor=request.actor, unread=True if unread_only else None)
+    return render(
+        request,
+        "core/notifications.html",
+        {"page_obj": paginate(request, qs), "unread_only": unread_only},
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    """Marks one of the person's notifications read; with `open`, goes on to what it is about."""
+    note = notification_get_for(actor=request.actor, pk=pk)
+    services.notification_read(actor=request.actor, notification=note)
+    target = note.url if request.POST.get("open") else request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    if getattr(request, "htmx", False):
+        return render(request, "core/partials/notification_item.html", {"n": note})
+    return redirect("core:notification_list")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    count = services.notifications_read_all(actor=request.actor)
+    messages.success(request, _("已将%(n)d条通知标为已读") % {"n": count})
+    return redirect("core:notification_list")
+
+
+# --- the holiday list ----------------------------------------------------------------------------------
+
+
+def _holiday_context(request, form: HolidayForm) -> dict:
+    years = holiday_years()
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year") or 0)
+    except ValueError:
+        year = 0
+    if not year:
+        year = today.year if today.year in years or not years else years[0]
+    rows = list(holidays_search(year=year))
+    for row in rows:
+        row.weekday = services.weekday_name(row.date)
+    return {
+        "rows": rows,
+        "year": year,
+        "years": sorted(set(years) | {year}, reverse=True),
+        "form": form,
+        "can_edit": request.actor.is_province_staff,
+        "off_count": sum(1 for r in rows if not r.is_workday),
+        "workday_count": sum(1 for r in rows if r.is_workday),
+    }
+
+
+@login_required
+def holiday_list(request):
+    """The national holiday list: everyone logged in reads it; province staff add days to it."""
+    form = HolidayForm(request.POST or None)
+    if request.method == "POST":
+        request.actor.require(Role.PROVINCE_ADMIN)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                holiday = services.holiday_add(
+                    actor=request.actor,
+                    date=data["date"],
+                    name=data["name"],
+                    is_workday=data["is_workday"],
+                    note=data["note"],
+                )
+            except DomainError as exc:
+                apply_to_form(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("已添加 %(date)s %(name)s") % {"date": holiday.date.isoformat(), "name": holiday.name},
+                )
+                return redirect(f"{reverse('core:holiday_list')}?year={holiday.date.year}")
+    context = _holiday_context(request, form)
+    return render(request, "core/holidays.html", context, status=422 if form.errors else 200)
+
+
+@role_required(Role.PROVINCE_ADMIN)
+@require_POST
+def holiday_remove(request, day: str):
+    try:
+        date = parse_date(day)
+    except ValueError:  # well formed, but no such day (2026-02-30)
+        date = None
+    holiday = holiday_get(date)
+    services.holiday_remove(actor=request.actor, holiday=holiday)
+    messages.success(
+        request, _("已删除 %(date)s %(name)s") % {"date": holiday.date.isoformat(), "name": holiday.name}
+    )
+    return redirect(f"{reverse('core:holiday_list')}?year={holiday.date.year}")

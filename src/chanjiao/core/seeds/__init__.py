@@ -1,15 +1,18 @@
-"""Reference data the product ships: regions and pilot zones.
+"""Reference data the product ships: regions, pilot zones and the holiday arrangements.
 
 `regions.csv` holds every province (31) and every city and county of Anhui (34) and Jiangsu (32),
 derived once from the 2023 divisions tables with `chanjiao.core.importers.parse_regions` (the
 same code the importer runs, so names and full names agree with a full import).
 `pilot_zones.json` holds the pilot zones with their members and the documents that define them.
 A deployment that needs the whole country imports the full tables with `import_regions`.
+`holidays-<year>.json` holds a year's holidays and weekends worked, from the State Council's notice
+(`chanjiao.core.services.holidays_load_seed` loads them).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -56,3 +59,21 @@ def load_seed() -> dict[str, int]:
         )
         obj.regions.set(zone["members"])
     return {**counts, "pilot_zones": len(zones)}
+
+
+def holiday_rows() -> list[dict]:
+    """Every day of the shipped holiday arrangements (`holidays-<year>.json`, one per State Council
+    notice), as Holiday fields."""
+    rows = []
+    for path in sorted(SEED_DIR.glob("holidays-*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for day in doc["days"]:
+            rows.append(
+                {
+                    "date": dt.date.fromisoformat(day["date"]),
+                    "name": day["name"],
+                    "is_workday": bool(day["is_workday"]),
+                    "note": day.get("note", doc.get("source", ""))[:200],
+                }
+            )
+    return rows
