@@ -177,8 +177,8 @@ class ApiClient:
     def patch(self, path, data=None, **extra):
         return self._call("patch", path, data, **extra)
 
-    def delete(self, path, **extra):
-        return self._call("delete", path, None, **extra)
+    def delete(self, path, data=None, **extra):
+        return self._call("delete", path, data, **extra)
 
 
 @pytest.fixture
