@@ -94,6 +94,8 @@ ROUND_ACTION_KINDS = {
     "review_round.conflicts_compute": "conflicts",
     "review_round.assign": "assignment",
     "review_round.draw": "assignment",
+    "review_round.panel_open": "panel",
+    "review_round.recommend": "panel",
 }
 OBJECT_KINDS = {
     ROUND: "round",
@@ -168,6 +170,10 @@ def _verbs(verbs: Iterable[str]) -> Q:
     return q
 
 
+def _round_actions(kind: str) -> tuple[str, ...]:
+    return tuple(action for action, k in ROUND_ACTION_KINDS.items() if k == kind)
+
+
 def kind_filters(review_round: ReviewRound) -> dict[str, Q]:
     """For each kind of step, the condition on AuditEntry that selects the round's entries of it."""
     rid = [str(review_round.pk)]
@@ -175,7 +181,7 @@ def kind_filters(review_round: ReviewRound) -> dict[str, Q]:
     filters = {
         "round": on_round & ~Q(action__in=tuple(ROUND_ACTION_KINDS)),
         "conflicts": _of(CONFLICT, Conflict.objects.filter(round=review_round))
-        | (on_round & Q(action="review_round.conflicts_compute")),
+        | (on_round & Q(action__in=_round_actions("conflicts"))),
         "availability": _of(AVAILABILITY, Availability.objects.filter(round=review_round)),
         "assignment": _of(
             ASSIGNMENT,
@@ -183,7 +189,7 @@ def kind_filters(review_round: ReviewRound) -> dict[str, Q]:
             removed=_named_in(ASSIGNMENT, "round_id", rid),
         )
         | _of(RUN, AssignmentRun.objects.filter(round=review_round))
-        | (on_round & Q(action__in=("review_round.assign", "review_round.draw"))),
+        | (on_round & Q(action__in=_round_actions("assignment"))),
         "scoring": _of(SHEET, ScoreSheet.objects.filter(round=review_round)) & _verbs(SHEET_STEPS),
         "panel": _of(
             OVERRIDE,
@@ -194,7 +200,8 @@ def kind_filters(review_round: ReviewRound) -> dict[str, Q]:
             RANKING,
             RankingEntry.objects.filter(round=review_round),
             removed=_named_in(RANKING, "round_id", rid),
-        ),
+        )
+        | (on_round & Q(action__in=_round_actions("panel"))),
         "publicity": _of(PUBLICITY, Publicity.objects.filter(round=review_round))
         | _of(OBJECTION, Objection.objects.filter(publicity__round=review_round)),
     }
@@ -294,6 +301,16 @@ ACTION_LABELS = {
     "review_availability.update": gettext_lazy("设置专家参加情况"),
     "review_exclusion.create": gettext_lazy("申请回避专家"),
     "review_exclusion.revoke": gettext_lazy("撤回回避申请"),
+    "score_sheet.submit": gettext_lazy("提交评分表"),
+    "score_sheet.recuse": gettext_lazy("专家评分时申报回避"),
+    "score_sheet.reopen": gettext_lazy("退回评分表重新评分"),
+    "review_round.panel_open": gettext_lazy("开始专家组合议"),
+    "ranking_override.create": gettext_lazy("专家组调整排名"),
+    "review_round.recommend": gettext_lazy("确定推荐名单"),
+    "publicity.create": gettext_lazy("发布公示"),
+    "objection.create": gettext_lazy("登记异议"),
+    "objection.answer": gettext_lazy("答复异议"),
+    "project.create": gettext_lazy("建立立项项目"),
 }
 # Changes that say nothing a reader needs (the entry's own time, bookkeeping, derived text).
 HIDDEN_KEYS = frozenset(
@@ -314,12 +331,22 @@ KEY_LABELS = {
     "explanation": gettext_lazy("分配说明"),
     "members": gettext_lazy("成员单位"),
     "note": gettext_lazy("说明"),
+    "rank": gettext_lazy("名次"),
+    "recommended": gettext_lazy("拟推荐"),
+    "not_recommended": gettext_lazy("未获推荐"),
+    "applications": gettext_lazy("申报"),
+    "quota": gettext_lazy("推荐名额"),
+    "parts": gettext_lazy("修改的部分"),
+    "draft_sheet": gettext_lazy("评分草稿（随分配删除）"),
+    "project": gettext_lazy("项目编号"),
 }
 WHY_LABELS = {"conflict": gettext_lazy("存在回避关系，自动移除")}
 # The reasons a reader looks for first: shown in full beside the step.
 REASON_KEYS = ("waive_reason", "reason", "recusal_reason", "reasons", "answer")
 EXPERT_KEYS = frozenset({"expert_id", "expert"})
 APPLICATION_KEYS = frozenset({"application_id", "application"})
+# lists of application ids: the recommended list, the publicised applications
+APPLICATION_LIST_KEYS = frozenset({"recommended", "not_recommended", "applications"})
 USER_KEYS = frozenset({"user_id", "waived_by_id", "created_by_id", "decided_by_id", "answered_by_id"})
 
 
@@ -340,9 +367,11 @@ def _field(model, name: str):
         return None
     for candidate in (name, name.removesuffix("_id")):
         try:
-            return model._meta.get_field(candidate)
+            found = model._meta.get_field(candidate)
         except FieldDoesNotExist:
             continue
+        if getattr(found, "concrete", False):  # not a reverse relation (a round's "assignments")
+            return found
     return None
 
 
@@ -363,6 +392,11 @@ def action_label(entry: AuditEntry) -> str:
         return _("专家本人申报回避") if kind == Conflict.Kind.DECLARED else _("管理员认定回避")
     if action == "review_assignment.remove" and _pair((entry.changes or {}).get("why"))[1] == "conflict":
         return _("因回避移除分配")
+    if action == "award_decision.create":
+        outcome = _pair((entry.changes or {}).get("outcome"))[1]
+        outcome_field = _field(_model(AWARD), "outcome")
+        label = dict(outcome_field.flatchoices).get(outcome, outcome) if outcome_field else outcome
+        return _("立项决定：%(outcome)s") % {"outcome": label or "—"}
     if action in ACTION_LABELS:
         return str(ACTION_LABELS[action])
     if action.startswith("application."):
@@ -423,6 +457,11 @@ class Names:
                 for v in _pair(value):
                     if v not in (None, ""):
                         wanted[bucket].add(str(v))
+            for key, value in safe_changes(entry).items():
+                if key in APPLICATION_LIST_KEYS:
+                    for side in _pair(value):
+                        if isinstance(side, list):
+                            wanted["applications"].update(str(v) for v in side)
 
         def ints(values: set[str]) -> list[int]:
             return sorted(int(v) for v in values if str(v).isdigit())
@@ -452,6 +491,8 @@ class Names:
         return names
 
     def of(self, key: str, value: Any) -> str | None:
+        if key in APPLICATION_LIST_KEYS and isinstance(value, list):
+            return "、".join(self.applications.get(str(v), f"#{v}") for v in value) or "—"
         if value in (None, ""):
             return None
         table = (
