@@ -177,6 +177,9 @@ class ApiClient:
     def patch(self, path, data=None, **extra):
         return self._call("patch", path, data, **extra)
 
+    def put(self, path, data=None, **extra):
+        return self._call("put", path, data, **extra)
+
     def delete(self, path, data=None, **extra):
         return self._call("delete", path, data, **extra)
 

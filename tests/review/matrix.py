@@ -26,7 +26,15 @@ from chanjiao.core.permissions import Role
 from chanjiao.policy.models import Call, ProjectType
 from chanjiao.review import assignment as assigning
 from chanjiao.review.importers import COLUMNS
-from chanjiao.review.models import Assignment, AssignmentRun, Conflict, Exclusion, ExpertProfile, ReviewRound
+from chanjiao.review.models import (
+    Assignment,
+    AssignmentRun,
+    Conflict,
+    Exclusion,
+    ExpertProfile,
+    ReviewRound,
+    ScoreSheet,
+)
 from chanjiao.review.permissions import (
     APPLICANT_ROLES,
     EXCLUSION_READ_ROLES,
@@ -1075,6 +1083,7 @@ def review_state() -> tuple:
         Exclusion.objects.count(),
         list(Availability.objects.order_by("pk").values_list("pk", "available", "load_cap")),
         EducationGroup.objects.count(),
+        list(ScoreSheet.objects.order_by("pk").values_list("pk", "status", "row_version")),
         RankingOverride.objects.count(),
         RankingEntry.objects.count(),
     )

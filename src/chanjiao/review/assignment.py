@@ -34,7 +34,7 @@ from chanjiao.orgs.models import OrgKind
 from . import affinity as aff
 from . import solver
 from .conflicts import _in_pool, _in_round, _require_open, pair_conflicts, refresh_conflicts
-from .models import Assignment, AssignmentRun, Availability, Conflict, ExpertProfile, ReviewRound
+from .models import Assignment, AssignmentRun, Availability, Conflict, ExpertProfile, ReviewRound, ScoreSheet
 from .permissions import require_round_staff
 from .selectors import round_applications, round_pool
 
@@ -426,6 +426,14 @@ def _store(
 def _start(actor: Actor, review_round: ReviewRound) -> RoundModel:
     """Inside the caller's transaction: lock the round, recompute its conflicts, read its model."""
     ReviewRound.objects.select_for_update().get(pk=review_round.pk)
+    sheets = ScoreSheet.objects.filter(round=review_round).count()
+    if sheets:  # a solve or draw replaces assignments, and score sheets hang on them
+        raise ConflictError.single(
+            "round",
+            "assignment.scoring_started",
+            _("评审轮次“%(name)s”的专家已开始评分（已有%(n)d份评分表），不能重新分配；请在各申报页面人工调整")
+            % {"name": review_round.name, "n": sheets},
+        )
     refresh_conflicts(actor=actor, review_round=review_round)
     model = build(review_round)
     if not model.apps:
@@ -701,7 +709,11 @@ def assignment_add(
                 % {"name": expert.name, "held": held, "cap": cap},
             )
         k = review_round.reviews_per_application
-        count = Assignment.objects.filter(round=review_round, application=application, reserve=False).count()
+        count = (
+            Assignment.objects.filter(round=review_round, application=application, reserve=False)
+            .exclude(sheet__status=ScoreSheet.Status.RECUSED)  # a recused expert no longer reviews it
+            .count()
+        )
         if count >= k:
             raise ValidationFailed.single(
                 "application_id",
@@ -761,11 +773,25 @@ def assignment_remove(*, actor: Actor, assignment: Assignment, reason: str) -> N
     if not reason:
         raise ValidationFailed.single("reason", "assignment.reason_required", _("人工调整须写明理由"))
     with transaction.atomic():
+        sheet = ScoreSheet.objects.filter(assignment=assignment).first()
+        if sheet is not None and sheet.status != ScoreSheet.Status.DRAFT:
+            raise ConflictError.single(
+                "assignment",
+                "assignment.has_sheet",
+                _("专家“%(name)s”对该申报的评分表%(status)s，该分配是评分表的记录，不能移除")
+                % {"name": assignment.expert.name, "status": sheet.get_status_display()},
+            )
         before = snapshot(assignment)
         audit_record(
             actor=actor,
             action="review_assignment.remove",
             obj=assignment,
-            changes={**{k: [v, None] for k, v in before.items()}, "reason": [None, reason]},
+            changes={
+                **{k: [v, None] for k, v in before.items()},
+                "reason": [None, reason],
+                **({"draft_sheet": [sheet.pk, None]} if sheet is not None else {}),
+            },
         )
+        if sheet is not None:
+            sheet.delete()
         assignment.delete()

@@ -38,7 +38,7 @@ from chanjiao.core.permissions import Actor, Role
 from chanjiao.orgs.models import Organization
 from chanjiao.policy.contract import PARTNER_ROLES
 
-from .models import Assignment, Conflict, EducationGroupMember, ExpertProfile, ReviewRound
+from .models import Assignment, Conflict, EducationGroupMember, ExpertProfile, ReviewRound, ScoreSheet
 from .permissions import require_round_staff
 from .selectors import round_applications, round_pool
 
@@ -449,7 +449,8 @@ def _remove_conflicted_assignments(
     actor: Actor, review_round: ReviewRound, pairs: set[tuple[int, int]] | None
 ) -> int:
     """Assignments (reserves included) of pairs in unwaived conflict are removed, each with an audit
-    entry: of `pairs`, or (None) of every pair of the round, found by the database."""
+    entry: of `pairs`, or (None) of every pair of the round, found by the database. One whose score
+    sheet is submitted or recused is kept as that sheet's record."""
     from .selectors import unwaived_conflict
 
     qs = Assignment.objects.filter(round=review_round)
@@ -458,15 +459,26 @@ def _remove_conflicted_assignments(
             return 0
         qs = qs.filter(application_id__in={a for a, _e in pairs}, expert_id__in={e for _a, e in pairs})
     removed = 0
-    for assignment in qs.filter(unwaived_conflict()):
+    for assignment in qs.filter(unwaived_conflict()).select_related("sheet"):
         if pairs is not None and (assignment.application_id, assignment.expert_id) not in pairs:
+            continue
+        # A submitted or recused score sheet is a record: its assignment stays (the conflict hides
+        # it from the expert all the same). A draft goes with the assignment.
+        sheet = getattr(assignment, "sheet", None)
+        if sheet is not None and sheet.status != ScoreSheet.Status.DRAFT:
             continue
         audit_record(
             actor=actor,
             action="review_assignment.remove",
             obj=assignment,
-            changes={**{k: [v, None] for k, v in snapshot(assignment).items()}, "why": [None, "conflict"]},
+            changes={
+                **{k: [v, None] for k, v in snapshot(assignment).items()},
+                "why": [None, "conflict"],
+                **({"draft_sheet": [sheet.pk, None]} if sheet is not None else {}),
+            },
         )
+        if sheet is not None:
+            sheet.delete()
         assignment.delete()
         removed += 1
     return removed

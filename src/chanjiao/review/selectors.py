@@ -156,8 +156,11 @@ def round_pool(review_round: ReviewRound) -> QuerySet[ExpertProfile]:
 
 def coverage(review_round: ReviewRound) -> QuerySet[Application]:
     """The round's applications, each with `assigned` (reviewers, reserves not counted),
-    `industry_assigned` and `reserves`, for the per-application results."""
-    live = Q(review_assignments__round=review_round, review_assignments__reserve=False)
+    `industry_assigned` and `reserves`, for the per-application results. An expert who recused
+    (their score sheet says so) is no longer a reviewer."""
+    live = Q(review_assignments__round=review_round, review_assignments__reserve=False) & ~Q(
+        review_assignments__sheet__status="recused"
+    )
     return round_applications(review_round).annotate(
         assigned=Count("review_assignments", filter=live),
         industry_assigned=Count(

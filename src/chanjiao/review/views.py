@@ -738,8 +738,14 @@ def assignment_remove(request, pk: int):
 
 @role_required(*EXPERT_ROLES)
 def my_reviews(request):
-    qs = selectors.expert_assignments(request.actor)
-    return render(request, "review/my_reviews.html", {"page_obj": paginate(request, qs)})
+    from .scoring_selectors import my_progress
+
+    qs = selectors.expert_assignments(request.actor).select_related("sheet")
+    return render(
+        request,
+        "review/my_reviews.html",
+        {"page_obj": paginate(request, qs), "progress": my_progress(request.actor)},
+    )
 
 
 @role_required(*EXPERT_ROLES)
