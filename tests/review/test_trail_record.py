@@ -290,6 +290,9 @@ def test_the_stage_timeline_follows_the_round(review, applications, province_off
     html = page.get(url).content.decode()
     assert 'data-stage="prepare" data-current' in html
     assert f'href="/review/rounds/{review.round.pk}/trail/"' in html
+    # each stage links to its page: 准备 to the experts' participation, 立项 to the decisions
+    assert f'<a href="/review/rounds/{review.round.pk}/availability/">准备</a>' in html
+    assert f'<a href="/projects/decisions/{review.round.pk}/">立项</a>' in html
     # once the conflicts are computed the round is at 分配
     conflicts.conflicts_compute(actor=actor_of(province_officer), review_round=review.round)
     assert 'data-stage="assign" data-current' in page.get(url).content.decode()

@@ -686,11 +686,11 @@ def trail_filename(review_round: ReviewRound) -> str:
 STAGES: tuple[tuple[str, Any, str], ...] = (
     ("prepare", gettext_lazy("准备"), "review:round_availability"),
     ("assign", gettext_lazy("分配"), "review:round_experts"),
-    ("scoring", gettext_lazy("专家评分"), "review:round_scoring"),
-    ("panel", gettext_lazy("专家组合议"), "review:round_panel"),
-    ("recommend", gettext_lazy("推荐名单"), "review:round_ranking"),
+    ("scoring", gettext_lazy("专家评分"), "review:round_sheets"),
+    ("panel", gettext_lazy("专家组合议"), "review:panel_ranking"),
+    ("recommend", gettext_lazy("推荐名单"), "review:panel_ranking"),
     ("publicity", gettext_lazy("公示"), "review:round_publicity"),
-    ("award", gettext_lazy("立项"), "projects:round_decisions"),
+    ("award", gettext_lazy("立项"), "projects:decision_queue"),
 )
 STATUS_STAGE = {
     ReviewRound.Status.ASSIGNED: "scoring",
