@@ -24,9 +24,12 @@ ENTRIES: list[tuple[str, object, str, tuple[str, ...] | None]] = [
     ("review_rounds", _("专家评审"), "review:round_list", (PROVINCE, OBSERVER)),
     ("experts", _("专家库"), "review:expert_list", (PROVINCE, OBSERVER)),
     ("my_reviews", _("我的评审"), "review:my_reviews", (Role.EXPERT,)),
+    ("publicity", _("公示"), "review:publicity_list", None),
     ("projects", _("立项项目"), "projects:list", (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF)),
     ("catalog", _("专业与行业目录"), "catalog:programme_list", None),
     ("audit", _("审计日志"), "core:audit_list", (PROVINCE, OBSERVER)),
+    ("holidays", _("节假日表"), "core:holiday_list", (PROVINCE, OBSERVER)),
+    ("notifications", _("消息通知"), "core:notification_list", None),
     ("tokens", _("API 令牌"), "orgs:token_list", None),
 ]
 
