@@ -26,7 +26,7 @@ from chanjiao.core.errors import ConflictError
 from chanjiao.core.models import AuditEntry
 from chanjiao.core.permissions import Role
 from chanjiao.ops.demo_data import DEMO_PASSWORD
-from chanjiao.ops.demo_review import THEMES, seed_review_scenario
+from chanjiao.ops.demo_review import THEMES, end_publicity, seed_review_scenario, submit_demo_sheets
 from chanjiao.ops.reference import load_reference_seeds
 from chanjiao.orgs.models import Membership, Organization, User
 from chanjiao.orgs.selectors import actor_for
@@ -130,12 +130,16 @@ def test_twelve_jiangsu_schools_applied_with_varied_plans_and_were_taken_into_re
 
     # Worked by hand for js_school_admin's school (轨道交通装备, 4200万元, 40% from the enterprises):
     # enterprise 16,800,000 of which equipment 60% = 10,080,000, in year 1 40% = 4,032,000;
-    # the rest 25,200,000: school cash 60% = 15,120,000, facilities 15% = 3,780,000, and the local
-    # government the remaining 6,300,000.
+    # the rest 25,200,000: provincial fund 20% = 5,040,000 (year 3: 25% = 1,260,000), school cash
+    # 45% = 11,340,000, facilities 15% = 3,780,000, and the local government the remaining 5,040,000.
     app = apps.get(applicant=_js_school())
     lines = BudgetLine.objects.filter(application=app)
     assert lines.get(year=1, source="enterprise", kind="equipment").amount == Decimal("4032000.00")
-    assert lines.filter(source="local_government").aggregate(s=Sum("amount"))["s"] == Decimal("6300000.00")
+    assert lines.get(year=3, source="provincial_fund", kind="cash").amount == Decimal("1260000.00")
+    assert lines.filter(source="school", kind="cash").aggregate(s=Sum("amount"))["s"] == Decimal(
+        "11340000.00"
+    )
+    assert lines.filter(source="local_government").aggregate(s=Sum("amount"))["s"] == Decimal("5040000.00")
     assert lines.filter(source="school", kind="facilities").aggregate(s=Sum("amount"))["s"] == Decimal(
         "3780000.00"
     )
@@ -277,3 +281,63 @@ def test_the_walkthrough_computes_conflicts_then_assigns_five_experts_to_every_a
     page = client.get("/review/mine/")
     assert page.status_code == 200
     assert mine.first().application.title in page.content.decode()
+
+
+def test_with_the_demo_aids_the_walk_goes_on_to_the_award(scenario):
+    from chanjiao.projects.models import Project
+    from chanjiao.projects.selectors import requested_provincial_fund
+    from chanjiao.projects.services import decision_award
+    from chanjiao.review.panel_services import panel_open, recommendation_confirm
+    from chanjiao.review.publicity_services import objection_answer, objection_submit, publicity_publish
+
+    province = _actor("js_province")
+    review_round = scenario.review_round
+    assign_exact(actor=province, review_round=review_round)
+    mine = selectors.expert_assignments(_actor("js_expert")).count()
+    assert mine >= 1
+    # the other experts of the panel score; js_expert's sheets are left to the person walking
+    assert submit_demo_sheets(review_round) == 60 - mine
+    with pytest.raises(ConflictError) as waiting:
+        panel_open(actor=province, review_round=review_round)
+    assert [e.code for e in waiting.value.errors] == ["panel.sheets_missing"] * mine
+    assert submit_demo_sheets(review_round, leave_to=None) == mine
+    assert submit_demo_sheets(review_round, leave_to=None) == 0  # submitted sheets stay as they are
+
+    panel_open(actor=province, review_round=review_round)
+    entries = recommendation_confirm(actor=province, review_round=review_round)
+    recommended = [e for e in entries if e.recommended]
+    assert len(entries) == 12
+    assert len(recommended) == 10  # the type's target 30 over the plan's 3 start batches
+    publicity = publicity_publish(
+        actor=province, review_round=review_round, title="2026年江苏省产教融合集成平台拟立项项目公示"
+    )
+    objected = recommended[0].application
+    objection = objection_submit(
+        data={
+            "name": "王明",
+            "phone": "13812345678",
+            "content": "该项目合作企业的设备投入是否到位，请核实。",
+            "application_id": objected.pk,
+        },
+        publicity=publicity,
+    )
+    # no award before the publicity is over and the objection answered
+    with pytest.raises(ConflictError) as early:
+        decision_award(actor=province, application=objected, approved_budget="0")
+    assert {e.code for e in early.value.errors} == {"award.publicity_not_over", "award.objections_open"}
+    objection_answer(
+        actor=province,
+        objection=objection,
+        answer="经核查，企业设备投入已列入共建协议。",
+        outcome="dismissed",
+    )
+    ended = end_publicity(review_round)
+    assert ended.ends_on < timezone.localdate()
+    assert (ended.ends_on - publicity.ends_on).days % 7 == 0
+    for entry in recommended:
+        app = Application.objects.get(pk=entry.application_id)
+        decision_award(actor=province, application=app, approved_budget=requested_provincial_fund(app))
+    review_round.refresh_from_db()
+    assert review_round.status == ReviewRound.Status.CLOSED
+    assert Project.objects.count() == 10
+    assert Application.objects.filter(call=scenario.call, status=Status.AWARDED).count() == 10

@@ -188,8 +188,9 @@ TASK_TARGETS = {
     "7": ("成立平台理事会", "完善运行制度", "形成可复制的运行模式"),
     "8": ("确定海外合作伙伴", "开发双语课程资源", "建成海外培训中心"),
 }
-# Budget: the enterprise brings equipment and technology; the school cash and facilities; the local
-# government cash. Each over the three construction years, 40% / 35% / 25%.
+# Budget: the enterprises bring equipment and technology; the rest is asked of the provincial fund
+# (省财政专项资金, the support an award approves), the school (cash, facilities) and the local
+# government. Each over the three construction years, 40% / 35% / 25%.
 YEAR_SHARES = (40, 35, 25)
 
 
@@ -351,19 +352,22 @@ def _split_years(total: int) -> list[int]:
 
 def budget_lines(theme: Theme) -> list[dict]:
     """The theme's budget in yuan: the enterprise share of the total from the enterprises (60% equipment,
-    40% technology), the rest from the school (60% cash, 15% facilities) and the local government (25%)."""
+    40% technology); of the rest, 20% asked of the provincial fund, 45% school cash, 15% school
+    facilities and what remains (20%) from the local government."""
     total = _wan(theme.total_wan)
     enterprise = int(total * Decimal(theme.enterprise_share))
     rest = total - enterprise
     equipment = enterprise * 60 // 100
-    school_cash = rest * 60 // 100
+    provincial = rest * 20 // 100
+    school_cash = rest * 45 // 100
     facilities = rest * 15 // 100
     parts = [
         ("enterprise", "equipment", equipment),
         ("enterprise", "technology", enterprise - equipment),
+        ("provincial_fund", "cash", provincial),
         ("school", "cash", school_cash),
         ("school", "facilities", facilities),
-        ("local_government", "cash", rest - school_cash - facilities),
+        ("local_government", "cash", rest - provincial - school_cash - facilities),
     ]
     lines = []
     for source, kind, amount in parts:
@@ -794,3 +798,123 @@ def _employers(
     if missing:
         raise RuntimeError(f"演示数据中找不到这些专家的工作单位：{'、'.join(missing)}")
     return employers
+
+
+# --- moving the walkthrough on -----------------------------------------------------------------------
+# A person walking the review plays js_province, js_expert and the public. Two steps need what the demo
+# cannot give them: the other experts of the panel (people without a password) scoring their sheets,
+# and the publicity period running out before the award. These stand for both.
+
+DEMO_EXPERT = "js_expert"
+COMMENTS = (
+    "基础扎实，目标明确，措施具体可行",
+    "建设内容较完整，部分举措有待细化",
+    "特色不够突出，建议加强与企业的实质合作",
+)
+
+
+def _quality(application_id: int) -> float:
+    """How good the demo judges an application (0.55–0.92): the same for every expert, so the ranking
+    has a shape; each expert adds their own leniency and a little noise."""
+    return 0.55 + _rng("quality", str(application_id)).random() * 0.37
+
+
+def _sheet_values(layout, assignment) -> dict:
+    from chanjiao.review.models import ScoreSheet
+
+    q = _quality(assignment.application_id)
+    q += (_rng("leniency", str(assignment.expert_id)).random() - 0.5) * 0.1
+    q += (_rng("noise", f"{assignment.pk}").random() - 0.5) * 0.12
+    q = min(max(q, 0.3), 1.0)
+    scores: dict[str, object] = {}
+    for code, leaf in layout.tree.leaves.items():
+        if leaf.kind == "gate":
+            scores[code] = True
+            continue
+        value = leaf.min + (leaf.max - leaf.min) * Decimal(str(round(q, 3)))
+        value = (value * 2).quantize(Decimal(1)) / 2  # to half points
+        scores[code] = str(min(max(value, leaf.min), leaf.max))
+    comment = COMMENTS[0] if q >= 0.8 else COMMENTS[1] if q >= 0.65 else COMMENTS[2]
+    if q >= 0.85:
+        recommendation = ScoreSheet.Recommendation.STRONG
+    elif q >= 0.72:
+        recommendation = ScoreSheet.Recommendation.RECOMMEND
+    elif q >= 0.6:
+        recommendation = ScoreSheet.Recommendation.RESERVED
+    else:
+        recommendation = ScoreSheet.Recommendation.NOT_RECOMMENDED
+    return {
+        "scores": scores,
+        "comments": {code: f"{name}：{comment}。" for code, name in layout.tree.first_level.items()},
+        "overall_comment": f"{assignment.application.title}{comment}。",
+        "recommendation": recommendation,
+    }
+
+
+@transaction.atomic
+def submit_demo_sheets(review_round: ReviewRound, *, leave_to: str | None = DEMO_EXPERT) -> int:
+    """Every reviewer of the round but `leave_to` (a username; None: everyone) submits their score
+    sheet, through the scoring service as that expert, with scores that differ by application and by
+    expert. Sheets already submitted or recused are left as they are. Returns how many were submitted."""
+    from chanjiao.review.models import Assignment, ScoreSheet
+    from chanjiao.review.scoring_selectors import layout_of
+    from chanjiao.review.scoring_services import sheet_submit
+    from chanjiao.review.selectors import unwaived_conflict
+
+    layout = layout_of(review_round)
+    if layout is None:
+        return 0
+    assignments = (
+        Assignment.objects.filter(round=review_round, reserve=False)
+        .filter(~unwaived_conflict())
+        .select_related("round", "expert", "expert__user", "application")
+        .order_by("application_id", "expert_id")
+    )
+    if leave_to:
+        assignments = assignments.exclude(expert__user__username=leave_to)
+    done = 0
+    for assignment in assignments:
+        sheet = ScoreSheet.objects.filter(assignment=assignment).first()
+        if sheet is not None and sheet.status != ScoreSheet.Status.DRAFT:
+            continue
+        sheet_submit(
+            actor=actor_for(assignment.expert.user, assignment.expert.employer_id),
+            assignment=assignment,
+            expected_version=sheet.row_version if sheet is not None else 0,
+            data=_sheet_values(layout, assignment),
+        )
+        done += 1
+    return done
+
+
+@transaction.atomic
+def end_publicity(review_round: ReviewRound):
+    """Stands for the publicity period running out: its dates move back by whole weeks (so its working
+    days stay working days) until it ended yesterday or earlier. No service moves a published
+    publicity, as none moves time. Returns the publicity (None when the round has none)."""
+    from django.db.models import F
+
+    from chanjiao.review.models import Publicity
+
+    publicity = Publicity.objects.filter(round=review_round).first()
+    today = timezone.localdate()
+    if publicity is None or publicity.ends_on < today:
+        return publicity
+    weeks = (publicity.ends_on - today).days // 7 + 1
+    shift = dt.timedelta(weeks=weeks)
+    Publicity.objects.filter(pk=publicity.pk).update(
+        starts_on=F("starts_on") - shift, ends_on=F("ends_on") - shift
+    )
+    publicity.refresh_from_db()
+    return publicity
+
+
+def scenario_round() -> ReviewRound | None:
+    """The scenario's selection round, once made."""
+    return (
+        ReviewRound.objects.filter(
+            call__pack__code=PACK_CODE, call__title=CALL_TITLE, kind=ReviewRound.Kind.SELECTION
+        )
+        .select_related("call", "call__pack", "indicator_system")
+        .first()
+    )

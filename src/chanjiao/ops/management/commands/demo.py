@@ -40,7 +40,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"    本次新建：申报 {made['applications']} 项，单位 {made['organizations']} 个，"
-            f"人员 {made['people']} 人，入库专家 {made['experts'] + made['other_profiles']} 人，"
+            f"人员 {made['people']} 人，专家入库（两省） {made['experts'] + made['other_profiles']} 人，"
             f"评审轮次 {made['rounds']} 个"
         )
 
