@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from chanjiao.core.errors import ConflictError, Forbidden
 from chanjiao.core.models import AuditEntry
 from chanjiao.review import scoring_services
 from chanjiao.review.models import ReviewRound, ScoreSheet
@@ -271,7 +272,7 @@ def test_the_deadline_message_names_the_deadline_in_beijing_time(case, expert):
     ReviewRound.objects.filter(pk=case.round.pk).update(review_deadline=deadline)
     case.round.refresh_from_db()
     now = dt.datetime(2026, 11, 30, 9, 5, tzinfo=dt.UTC)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ConflictError) as caught:
         scoring_services._require_before_deadline(case.round, now, submitting=True)
     assert (
         caught.value.errors[0].message
@@ -326,8 +327,6 @@ def test_unknown_fields_in_the_body_are_refused(case, expert):
 
 def test_only_the_expert_themselves_may_write_the_sheet(case, province_officer, expert):
     # a service called with someone else's assignment refuses before looking further
-    from chanjiao.core.errors import Forbidden
-
     with pytest.raises(Forbidden):
         scoring_services.sheet_save(
             actor=actor_of(expert), assignment=case.others[0], data=full_sheet(), expected_version=0

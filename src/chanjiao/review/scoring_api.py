@@ -280,7 +280,8 @@ def round_sheet_out(row) -> dict:
         "sheet_id": row.sheet_id,
         "status": status,
         "status_display": _status_display(status),
-        "total": row.sheet_total,
+        # SQLite gives a Case's decimal unrounded (87.8900000000000)
+        "total": row.sheet_total.quantize(scoring_selectors.CENT) if row.sheet_total is not None else None,
         "submitted_at": local(row.sheet_submitted_at),
     }
 

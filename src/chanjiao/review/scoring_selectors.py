@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.db.models import Case, Count, DateTimeField, DecimalField, F, Q, QuerySet, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -268,8 +268,13 @@ def sheets_of_round(actor: Actor, review_round: ReviewRound) -> QuerySet[Assignm
         .annotate(
             sheet_id=F("sheet__id"),
             sheet_status=F("sheet__status"),
-            sheet_total=Case(When(submitted, then=F("sheet__total"))),
-            sheet_submitted_at=Case(When(submitted, then=F("sheet__submitted_at"))),
+            sheet_total=Case(
+                When(submitted, then=F("sheet__total")),
+                output_field=DecimalField(max_digits=7, decimal_places=2),
+            ),
+            sheet_submitted_at=Case(
+                When(submitted, then=F("sheet__submitted_at")), output_field=DateTimeField()
+            ),
         )
         .order_by("application_id", "expert_id")
     )
