@@ -111,6 +111,8 @@ def test_staff_see_the_recusal_and_fill_the_place(case, expert, province_officer
         case.me.pk: "recused",
         case.other.pk: "not_started",
     }
+    html = client_for(province_officer).get(f"/review/rounds/{case.round.pk}/applications/{app.pk}/").content
+    assert 'data-recused title="亲属"' in html.decode()
     # so staff may assign another expert by hand though k = 2 assignments are on record
     third = make_expert(regions.anhui, make_school(regions.hefei_shushan), name="第三位专家")
     added = staff.post(

@@ -12,6 +12,7 @@ Outside the scope is 404, never 403.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -115,6 +116,7 @@ class Layout:
 
 _CACHE: OrderedDict[tuple[int, str], Layout] = OrderedDict()
 _CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()
 
 
 def _input_names(system: IndicatorSystem) -> dict[str, str]:
@@ -205,9 +207,10 @@ def layout_of(review_round: ReviewRound) -> Layout | None:
     layout = _CACHE.get(key)
     if layout is None:
         layout = _layout(system)
-        _CACHE[key] = layout
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        with _CACHE_LOCK:
+            _CACHE[key] = layout
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
     return layout
 
 

@@ -219,9 +219,9 @@ def my_sheet(request, application_id: int):
     sheet = scoring_selectors.sheet_of(request.actor, application_id)
     layout = scoring_selectors.layout_of(sheet.round)
     template = SHEET_PARTIAL if request.htmx else SHEET_PAGE
-    if request.method != "POST" or layout is None:
+    if request.method != "POST":
         return render(request, template, _sheet_context(request, sheet, layout))
-    values = posted_values(request, layout)
+    values = posted_values(request, layout) if layout is not None else {}
     submitting = request.POST.get("action") == "submit"
     try:
         if submitting:
