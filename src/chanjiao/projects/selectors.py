@@ -189,15 +189,6 @@ def publicity_of(review_round: ReviewRound | None) -> Publicity | None:
     return Publicity.objects.filter(round=review_round).first()
 
 
-def objections_open(publicity: Publicity, application: Application | None = None) -> QuerySet[Objection]:
-    """Unanswered objections of a publicity: with an application, those naming it or naming none
-    (an objection to the whole list holds up every decision on it)."""
-    qs = Objection.objects.filter(publicity=publicity, answered_at__isnull=True)
-    if application is not None:
-        qs = qs.filter(Q(application=application) | Q(application__isnull=True))
-    return qs.order_by("received_at", "id")
-
-
 def round_of(application: Application) -> ReviewRound | None:
     """The selection round whose list the application was publicised on."""
     return selection_round_of(application)

@@ -32,6 +32,7 @@ from chanjiao.core.notifications import notify
 from chanjiao.core.permissions import Actor, Role
 from chanjiao.orgs.models import OrgKind, User
 from chanjiao.review.models import Publicity, ReviewRound
+from chanjiao.review.publicity_selectors import ENDED, objections_open, phase
 
 from . import selectors
 from .models import AwardDecision, Project
@@ -162,7 +163,7 @@ def _require_decidable(app: Application, action: str, review_round: ReviewRound 
             )
         )
     else:
-        if day <= publicity.ends_on:
+        if phase(publicity, day) != ENDED:
             problems.append(
                 FieldError(
                     "publicity",
@@ -171,7 +172,7 @@ def _require_decidable(app: Application, action: str, review_round: ReviewRound 
                     % {"end": _day(publicity.ends_on), "today": _day(day)},
                 )
             )
-        pending = list(selectors.objections_open(publicity, app))
+        pending = list(objections_open(publicity, app))
         if pending:
             problems.append(
                 FieldError(

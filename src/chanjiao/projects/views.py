@@ -21,6 +21,7 @@ from chanjiao.policy.contract import FUNDING_SOURCES
 from chanjiao.policy.models import ProjectType
 from chanjiao.review import selectors as review_selectors
 from chanjiao.review.models import ReviewRound
+from chanjiao.review.publicity_selectors import ENDED, objections_open, phase
 
 from . import selectors, services
 from .forms import AwardForm, ProjectFilterForm, RejectForm
@@ -184,7 +185,7 @@ def _queue_context(request, review_round: ReviewRound, *, failed=None) -> dict:
     (application id, posted award form, posted reject form, errors) of a refused decision."""
     actor = request.actor
     publicity = selectors.publicity_of(review_round)
-    general = list(selectors.objections_open(publicity).filter(application__isnull=True)) if publicity else []
+    general = list(objections_open(publicity).filter(application__isnull=True)) if publicity else []
     rows = []
     for app in selectors.decision_queue(actor, review_round):
         if failed is not None and failed[0] == app.pk:
@@ -197,7 +198,7 @@ def _queue_context(request, review_round: ReviewRound, *, failed=None) -> dict:
     return {
         "round": review_round,
         "publicity": publicity,
-        "publicity_over": publicity is not None and today > publicity.ends_on,
+        "publicity_over": publicity is not None and phase(publicity, today) == ENDED,
         "today": today,
         "general_objections": general,
         "rows": rows,
