@@ -62,6 +62,7 @@ def test_the_worked_totals(scored):
 
 def test_experts_see_no_scores_before_the_panel(scored, expert):
     url = f"/review/mine/rounds/{scored.round.pk}/panel/"
+    assert "data-panel-link" not in client_for(expert).get("/review/mine/").content.decode()
     assert client_for(expert).get(url).status_code == 404
     assert client_for(expert).get(url + "scores.xlsx").status_code == 404
     api = ApiClient(expert)
@@ -77,6 +78,8 @@ def test_after_the_panel_opens_experts_see_letters_never_names(scored, expert):
     letters = expert_letters(scored.round, [e.pk for e in scored.experts.values()])
     assert sorted(letters.values()) == ["专家A", "专家B", "专家C"]
     me = scored.experts["me"]
+    mine = client_for(expert).get("/review/mine/").content.decode()
+    assert f'href="/review/mine/rounds/{scored.round.pk}/panel/" data-panel-link' in mine
     html = client_for(expert).get(f"/review/mine/rounds/{scored.round.pk}/panel/").content.decode()
     for name in ("E1教授", "E2教授", "expert"):
         assert name not in html.split("app-acting")[-1].split("</header>")[-1]
