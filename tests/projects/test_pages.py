@@ -15,7 +15,7 @@ from chanjiao.applications.models import Application
 from chanjiao.core.models import AuditEntry
 from chanjiao.projects import services
 from chanjiao.projects.models import AwardDecision, Project
-from tests.conftest import actor_of, client_for
+from tests.conftest import ApiClient, actor_of, client_for
 from tests.review.factories import make_school
 
 from .factories import make_objection, make_publicised_round
@@ -230,3 +230,35 @@ def test_the_rounds_page_links_to_its_decision_page_once_publicised(award, provi
     for user in (province_officer, observer):
         html = client_for(user).get(f"/review/rounds/{award.round.pk}/").content.decode()
         assert f'href="/projects/decisions/{award.round.pk}/" data-decisions' in html
+
+
+def test_the_decision_page_reads_the_same_queries_for_2_or_12_applications(
+    regions, province_officer, enterprise, decided_on
+):
+    def queries_for(n: int) -> int:
+        schools = [make_school(regions.hefei_shushan) for _ in range(n)]
+        review_round, apps = make_publicised_round(
+            regions.anhui, province_officer, schools, partner=enterprise, code=f"queries-{n}"
+        )
+        actor = actor_of(province_officer)
+        services.decision_award(actor=actor, application=apps[0], approved_budget="1.00")
+        services.decision_reject(actor=actor, application=apps[1], reasons=["基础薄弱"])
+        page = client_for(province_officer)
+        page.get(f"/projects/decisions/{review_round.pk}/")  # the session and the like, once
+        with CaptureQueriesContext(connection) as queries:
+            html = page.get(f"/projects/decisions/{review_round.pk}/").content.decode()
+        assert html.count("data-decision-row=") == n
+        return len(queries)
+
+    assert queries_for(2) == queries_for(12)
+
+
+def test_the_api_lists_projects_and_decisions_in_a_few_queries(many, province_officer):
+    api = ApiClient(province_officer)
+    api.get("/api/v1/projects")
+    for path in ("/api/v1/projects?page_size=25", "/api/v1/award-decisions?page_size=25"):
+        with CaptureQueriesContext(connection) as queries:
+            body = api.get(path).json()
+        assert body["count"] == 25
+        assert len(body["items"]) == 25
+        assert len(queries) <= 4, [q["sql"] for q in queries]

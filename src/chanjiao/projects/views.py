@@ -171,7 +171,7 @@ def _row(request, review_round: ReviewRound, app, *, form=None, reject_form=None
     return {
         "app": app,
         "decision": decision,
-        "project": getattr(decision, "project", None) if decision is not None else None,
+        "project": getattr(app, "project", None),  # read with the application
         "can_decide": can_decide,
         "form": form,
         "reject_form": reject_form or RejectForm(),
