@@ -12,6 +12,9 @@ experts) are made the way the demo data makes people, without a usable password.
 Deterministic and re-runnable: what exists is found (the call by its title, an application by its
 school, a person by username, an organisation by USCC) and nothing is made twice.
 
+Two aids move a walkthrough past what one person cannot do alone (`chanjiao manage demo_review`):
+`submit_demo_sheets` (the panel's other experts score) and `end_publicity` (the period runs out).
+
     from chanjiao.ops.demo_review import seed_review_scenario
     seed_review_scenario()
 """
