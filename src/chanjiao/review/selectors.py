@@ -161,7 +161,7 @@ def coverage(review_round: ReviewRound) -> QuerySet[Application]:
     live = Q(review_assignments__round=review_round, review_assignments__reserve=False) & ~Q(
         review_assignments__sheet__status="recused"
     )
-    return round_applications(review_round).annotate(
+    return reviewed_applications(review_round).annotate(
         assigned=Count("review_assignments", filter=live),
         industry_assigned=Count(
             "review_assignments", filter=live & Q(review_assignments__expert__is_industry=True)
@@ -403,3 +403,34 @@ def with_assignments(applications: QuerySet[Application], review_round: ReviewRo
             to_attr="round_assignments",
         )
     )
+
+
+# --- what a round has reviewed (reads after the later stages move its applications on) -----------
+
+REVIEWED = (
+    Status.UNDER_REVIEW,
+    Status.RECOMMENDED,
+    Status.NOT_RECOMMENDED,
+    Status.PUBLICISED,
+    Status.AWARDED,
+    Status.REJECTED,
+)
+
+
+def reviewed_applications(review_round: ReviewRound) -> QuerySet[Application]:
+    """The applications a round reviews or has reviewed: under review, and those the panel, the
+    publicity and the award decision have moved on. For reading the round after the fact (the
+    observer's every step); assignment works on `round_applications`, those still under review."""
+    return (
+        Application.objects.filter(
+            call_id=review_round.call_id,
+            project_type_id=review_round.project_type_id,
+            status__in=REVIEWED,
+        )
+        .select_related("applicant", "applicant__region")
+        .order_by("id")
+    )
+
+
+def reviewed_application_get(review_round: ReviewRound, pk: Any) -> Application:
+    return _get(reviewed_applications(review_round), pk)

@@ -669,7 +669,7 @@ def _application_context(request, review_round, application, form=None) -> dict:
 @role_required(*READ_ROLES)
 def round_application(request, pk: int, application_id: int):
     review_round = selectors.round_get_for(actor=request.actor, pk=pk)
-    application = selectors.round_application_get(review_round, application_id)
+    application = selectors.reviewed_application_get(review_round, application_id)
     return render(
         request, "review/round_application.html", _application_context(request, review_round, application)
     )
