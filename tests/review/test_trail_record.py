@@ -227,8 +227,11 @@ def test_the_page_reads_each_change_in_words(walked, observer):
     # choices read as their labels, the acting organisation is named
     assert "人工调整" in html
     assert "安徽省教育厅" in html
-    # the stage timeline is on the page, with the round (closed after its decisions) at 立项
+    # the stage timeline is on the page, with the round (closed after its decisions) at 立项,
+    # and the round's tabs, this one current
     assert 'data-stage="award" data-current' in html
+    assert 'active" href="/review/rounds/' in html
+    assert 'data-tab="trail">全过程记录' in html
 
 
 def test_htmx_asks_for_the_table_only(walked, observer):
