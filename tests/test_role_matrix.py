@@ -737,8 +737,7 @@ from tests.core import matrix_notifications  # noqa: E402
 from tests.policy.matrix import API_ROWS as POLICY_API_ROWS  # noqa: E402
 from tests.policy.matrix import PAGE_ROWS as POLICY_PAGE_ROWS  # noqa: E402
 from tests.projects import matrix as projects_matrix  # noqa: E402
-from tests.review import matrix_panel, matrix_publicity, matrix_scoring  # noqa: E402
-from tests.review import matrix_trail  # noqa: E402
+from tests.review import matrix_panel, matrix_publicity, matrix_scoring, matrix_trail  # noqa: E402
 from tests.review.matrix import API_ROWS as REVIEW_API_ROWS  # noqa: E402
 from tests.review.matrix import PAGE_ROWS as REVIEW_PAGE_ROWS  # noqa: E402
 from tests.review.matrix import review_state  # noqa: E402

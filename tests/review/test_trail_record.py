@@ -230,7 +230,9 @@ def test_the_page_reads_each_change_in_words(walked, observer):
     # the stage timeline is on the page, with the round (closed after its decisions) at 立项,
     # and the round's tabs, this one current
     assert 'data-stage="award" data-current' in html
-    assert f'nav-link active" href="/review/rounds/{walked.round.pk}/trail/" data-tab="trail">全过程记录' in html
+    assert (
+        f'nav-link active" href="/review/rounds/{walked.round.pk}/trail/" data-tab="trail">全过程记录' in html
+    )
 
 
 def test_htmx_asks_for_the_table_only(walked, observer):
