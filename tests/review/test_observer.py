@@ -590,6 +590,13 @@ def test_the_record_lists_the_waiver_reason_the_seed_and_the_hand_made_changes(w
         "立项决定：立项",
     ]
     assert len(by_action["project.create"]) == 2
+    builders = {
+        r["after"]
+        for i in by_action["project.create"]
+        for r in i["change_rows"]
+        if r["name"] == "organization_id"
+    }
+    assert walked.awarded.applicant.name in builders
     (rejected,) = [i for i in by_action["award_decision.create"] if i["reason"]]
     assert rejected["reason"] == REJECT_REASON
     # every entry in time order

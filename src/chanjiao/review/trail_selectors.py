@@ -36,7 +36,7 @@ from chanjiao.core.audit import action_label as core_action_label
 from chanjiao.core.errors import ErrorCollector
 from chanjiao.core.models import AuditEntry
 from chanjiao.core.permissions import Actor
-from chanjiao.orgs.models import User
+from chanjiao.orgs.models import Organization, User
 
 from .explain import assignment_lines
 from .models import (
@@ -339,6 +339,15 @@ KEY_LABELS = {
     "parts": gettext_lazy("修改的部分"),
     "draft_sheet": gettext_lazy("评分草稿（随分配删除）"),
     "project": gettext_lazy("项目编号"),
+    "application_id": gettext_lazy("申报"),
+    "expert_id": gettext_lazy("专家"),
+    "round_id": gettext_lazy("评审轮次"),
+    "run_id": gettext_lazy("分配记录"),
+    "publicity_id": gettext_lazy("公示"),
+    "organization_id": gettext_lazy("单位"),
+    "missing_sheets": gettext_lazy("截止时未提交评分表"),
+    "score": gettext_lazy("得分"),
+    "reasons": gettext_lazy("理由"),
 }
 WHY_LABELS = {"conflict": gettext_lazy("存在回避关系，自动移除")}
 # The reasons a reader looks for first: shown in full beside the step.
@@ -347,7 +356,18 @@ EXPERT_KEYS = frozenset({"expert_id", "expert"})
 APPLICATION_KEYS = frozenset({"application_id", "application"})
 # lists of application ids: the recommended list, the publicised applications
 APPLICATION_LIST_KEYS = frozenset({"recommended", "not_recommended", "applications"})
-USER_KEYS = frozenset({"user_id", "waived_by_id", "created_by_id", "decided_by_id", "answered_by_id"})
+USER_KEYS = frozenset(
+    {
+        "user_id",
+        "waived_by_id",
+        "created_by_id",
+        "decided_by_id",
+        "answered_by_id",
+        "recorded_by_id",
+        "published_by_id",
+    }
+)
+ORGANIZATION_KEYS = frozenset({"organization_id", "employer_id", "applicant_id"})
 
 
 def _model(object_type: str):
@@ -430,28 +450,39 @@ def safe_changes(entry: AuditEntry) -> dict[str, Any]:
     return out
 
 
+def _bucket(key: str) -> str | None:
+    """Which kind of name a change's key holds the id of, if any."""
+    if key in EXPERT_KEYS:
+        return "experts"
+    if key in APPLICATION_KEYS:
+        return "applications"
+    if key in USER_KEYS:
+        return "users"
+    if key in ORGANIZATION_KEYS:
+        return "organizations"
+    return None
+
+
 @dataclass
 class Names:
-    """The names of the experts, applications, people and runs a batch of entries refers to."""
+    """The names of the experts, applications, people and organisations a batch of entries refers to."""
 
     experts: dict[str, str] = field(default_factory=dict)
     applications: dict[str, str] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
+    organizations: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, entries: list[AuditEntry]) -> Names:
-        wanted: dict[str, set[str]] = {"experts": set(), "applications": set(), "users": set()}
+        wanted: dict[str, set[str]] = {
+            "experts": set(),
+            "applications": set(),
+            "users": set(),
+            "organizations": set(),
+        }
         for entry in entries:
             for key, value in safe_changes(entry).items():
-                bucket = (
-                    "experts"
-                    if key in EXPERT_KEYS
-                    else "applications"
-                    if key in APPLICATION_KEYS
-                    else "users"
-                    if key in USER_KEYS
-                    else None
-                )
+                bucket = _bucket(key)
                 if bucket is None:
                     continue
                 for v in _pair(value):
@@ -481,6 +512,13 @@ class Names:
                     pk__in=ints(wanted["applications"])
                 ).values_list("pk", "title", "applicant__name")
             }
+        if wanted["organizations"]:
+            names.organizations = {
+                str(pk): name
+                for pk, name in Organization.objects.filter(pk__in=ints(wanted["organizations"])).values_list(
+                    "pk", "name"
+                )
+            }
         if wanted["users"]:
             names.users = {
                 str(pk): display or username
@@ -495,17 +533,10 @@ class Names:
             return "、".join(self.applications.get(str(v), f"#{v}") for v in value) or "—"
         if value in (None, ""):
             return None
-        table = (
-            self.experts
-            if key in EXPERT_KEYS
-            else self.applications
-            if key in APPLICATION_KEYS
-            else self.users
-            if key in USER_KEYS
-            else None
-        )
-        if table is None:
+        bucket = _bucket(key)
+        if bucket is None:
             return None
+        table = getattr(self, bucket)
         return table.get(str(value), f"#{value}")
 
 
