@@ -290,3 +290,36 @@ def test_the_observer_reads_everything_and_changes_nothing(scored, observer):
     assert scored.round.status == ReviewRound.Status.PANEL
     assert not scored.round.overrides.exists()
     assert not scored.round.results.exists()
+
+
+def test_a_tie_that_names_an_application_in_conflict_is_not_spelled_out_to_the_expert(
+    review, regions, province_officer, expert, enterprise
+):
+    # Q (70, 95) and R (80, 85) tie at 82.50 across a one-place quota; the expert reviews Q and is in
+    # conflict with R: they see Q's row marked, but not the sentence that names R
+    set_round(review.round, status=ReviewRound.Status.PANEL, quota=1, ranking_method="mean")
+    me = make_expert(regions.anhui, enterprise, user=expert)
+    panel = build_panel(
+        review.round,
+        regions,
+        province_officer,
+        {"Q": {"E1": "70", "E2": "95", "me": None}, "R": {"E1": "80", "E2": "85"}},
+        experts={"me": me},
+    )
+    Conflict.objects.create(
+        round=review.round,
+        expert=me,
+        application=panel.apps["R"],
+        kind="staff",
+        source="staff",
+        reason="与R校有合作",
+        created_by=province_officer,
+    )
+    body = ApiClient(expert).get(f"{A}/assigned-rounds/{review.round.pk}/panel").json()
+    assert body["tie_message"] == ""
+    assert [(i["application"]["id"], i["tie_at_cut"]) for i in body["items"]] == [(panel.apps["Q"].pk, True)]
+    html = client_for(expert).get(f"/review/mine/rounds/{review.round.pk}/panel/").content.decode()
+    assert "R产教融合集成平台" not in html
+    assert "data-tie-at-cut" in html
+    staff = ApiClient(province_officer).get(f"{A}/review-rounds/{review.round.pk}/ranking").json()
+    assert "R产教融合集成平台" in staff["tie_message"]

@@ -452,7 +452,8 @@ def expert_panel(request, round_id: int):
         "method": review_round.ranking_method,
         "method_display": review_round.get_ranking_method_display(),
         "quota": ranking.quota,
-        "tie_message": ranking.tie_message(),
+        # the tie in words names its applications: not to an expert in conflict with one of them
+        "tie_message": "" if hidden & {e.application for e in ranking.tie_at_cut} else ranking.tie_message(),
         "items": items,
         "count": len(items),
         "sheets": [

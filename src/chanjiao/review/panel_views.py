@@ -28,21 +28,28 @@ def _method_labels() -> dict[str, str]:
     return dict(ReviewRound.RankingMethod.choices)
 
 
-def _ranking_parts(ranking: panel.PanelRanking) -> dict:
-    """What the ranking table needs: its rows, where the quota's line falls, the other methods' names."""
-    rows = ranking.rows
+def _cut(rows: list[panel.RankRow], quota: int | None) -> int:
+    """The position of the last row within the quota (0: none), where the page draws the quota's line."""
     cut = 0
     for i, row in enumerate(rows, start=1):
-        if row.entry.rank is not None and ranking.quota and row.entry.rank <= ranking.quota:
+        if row.entry.rank is not None and quota and row.entry.rank <= quota:
             cut = i
+    return cut
+
+
+def _ranking_parts(ranking: panel.PanelRanking, hidden: set[int] | frozenset[int] = frozenset()) -> dict:
+    """What the ranking table needs: its rows (less `hidden` applications), where the quota's line
+    falls, the other methods' names, and the tie at the cut in words (unless it names a hidden one)."""
+    rows = [r for r in ranking.rows if r.entry.application not in hidden]
     labels = _method_labels()
+    tied = {e.application for e in ranking.tie_at_cut}
     return {
         "ranking": ranking,
         "rows": rows,
-        "cut": cut,
+        "cut": _cut(rows, ranking.quota),
         "method_label": labels[ranking.method.value],
         "other_methods": [(m.value, labels[m.value]) for m in ranking.others],
-        "tie_message": ranking.tie_message(),
+        "tie_message": "" if tied & set(hidden) else ranking.tie_message(),
     }
 
 
@@ -204,14 +211,12 @@ def my_panel(request, round_id: int):
     tree = panel.scoring_tree(review_round)
     visible = [s for s in ranking.sheets if s.application_id not in hidden]
     columns = panel.leaf_columns(tree, visible)
-    parts = _ranking_parts(ranking)
-    rows = [r for r in parts["rows"] if r.entry.application not in hidden]
-    page_obj = paginate(request, rows)
+    parts = _ranking_parts(ranking, hidden)
+    page_obj = paginate(request, parts["rows"])
     by_application: dict[int, list] = {}
     for view in panel.sheet_views(visible, columns, tree=tree, letters=letters, viewer=me):
         by_application.setdefault(view.sheet.application_id, []).append(view)
     cards = [(row, by_application.get(row.entry.application, [])) for row in page_obj]
-    parts["rows"] = rows
     return render(
         request,
         "review/panel/my_panel.html",
