@@ -36,6 +36,7 @@ from .models import (
     ExpertProfile,
     ReviewRound,
 )
+from .panel_selectors import PANEL_STATUSES
 from .permissions import require_pool_staff, require_province_staff_of, require_round_staff
 from .selectors import selection_round_of
 
@@ -79,14 +80,6 @@ QUOTA_LIMITS = (1, 9999)
 THRESHOLD_MAX = Decimal("9999.99")
 # Settled when the panel opens: the ranking the panel discusses must not change under it.
 PANEL_LOCKED = ("ranking_method", "quota", "disagreement_threshold")
-PANEL_STATUSES = frozenset(
-    {
-        ReviewRound.Status.PANEL,
-        ReviewRound.Status.RECOMMENDED,
-        ReviewRound.Status.PUBLICISED,
-        ReviewRound.Status.CLOSED,
-    }
-)
 
 
 # --- the pool --------------------------------------------------------------------------------------
