@@ -68,6 +68,22 @@ def test_each_method_ranks_the_worked_example(example, method):
     assert not b.disagreement
 
 
+@pytest.mark.parametrize("method", ["trimmed_mean", "mean", "zscore"])
+def test_the_page_ranks_by_the_round_s_method(example, province_officer, method):
+    set_round(example.round, ranking_method=method)
+    first, first_score, second, second_score = EXPECTED[method]
+    html = client_for(province_officer).get(f"/review/rounds/{example.round.pk}/ranking/").content.decode()
+    table = html[html.index("data-ranking>") :]
+    assert table.index(f'data-application="{example.apps[first].pk}"') < table.index(
+        f'data-application="{example.apps[second].pk}"'
+    )
+    for label, score, rank in ((first, first_score, 1), (second, second_score, 2)):
+        row = table[table.index(f'data-application="{example.apps[label].pk}"') :]
+        row = row[: row.index("</tr>")]
+        assert f'data-rank="{rank}"' in row
+        assert f'<td class="text-end fw-bold" data-score>{score}</td>' in row
+
+
 def test_ranks_by_the_other_methods_are_shown_for_comparison(example):
     set_round(example.round, ranking_method="trimmed_mean")
     rows = {r.application.pk: r for r in round_ranking(example.round).rows}
