@@ -258,7 +258,11 @@ class PanelRanking:
         if not tied or self.quota is None:
             return ""
         names = "、".join(
-            f"“{self.applications[e.application].title}”（{self.applications[e.application].applicant.name}）"
+            _("“%(title)s”（%(org)s）")
+            % {
+                "title": self.applications[e.application].title,
+                "org": self.applications[e.application].applicant.name,
+            }
             for e in tied
         )
         return _(
