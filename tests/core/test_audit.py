@@ -395,3 +395,25 @@ def test_admin_corrections_of_regions_and_zones_are_audited(superuser):
         client.post(reverse("admin:core_region_delete", args=["340104"]), {"post": "yes"}).status_code == 403
     )
     assert Region.objects.filter(code="340104").exists()
+
+
+@pytest.mark.django_db
+def test_an_entry_naming_a_reverse_relation_reads_as_its_models_name(province_officer):
+    # given an entry about an assignment run whose changes name its reverse relation `assignments`
+    from chanjiao.review.models import AssignmentRun
+
+    audit_record(
+        actor=actor_of(province_officer),
+        action="review.assign",
+        object_type="review.assignmentrun",
+        object_id="1",
+        object_repr="最优分配",
+        changes={"assignments": [0, 60]},
+    )
+    # when the province officer opens the audit page
+    response = client_for(province_officer).get(reverse("core:audit_list"))
+    # then it shows, naming the change by the related model's name
+    assert response.status_code == 200
+    assert str(AssignmentRun._meta.get_field("assignments").related_model._meta.verbose_name_plural) in (
+        response.content.decode()
+    )

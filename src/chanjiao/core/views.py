@@ -71,9 +71,14 @@ def _field_label(model, name: str) -> str:
         return name
     for candidate in (name, name.removesuffix("_id")):
         try:
-            return str(model._meta.get_field(candidate).verbose_name)
+            field = model._meta.get_field(candidate)
         except FieldDoesNotExist:
             continue
+        # a reverse relation (an assignment run's `assignments`) has no verbose name of its own
+        label = getattr(field, "verbose_name", None)
+        if label is None and field.related_model is not None:
+            label = field.related_model._meta.verbose_name_plural
+        return str(label or name)
     return name
 
 
