@@ -86,3 +86,21 @@ def test_demo_command_prepares_everything_without_serving(db, capsys):
     assert "ah_province" in out
     assert DEMO_PASSWORD in out
     assert Organization.objects.filter(name="安徽省教育厅").exists()
+
+
+def test_the_reference_seeds_bring_the_holiday_list_once(seeded):
+    # given the reference seeds loaded once (the fixture)
+    from chanjiao.core.calendar import working_days_from
+    from chanjiao.core.models import Holiday
+
+    count = Holiday.objects.count()
+    # then the 2026 arrangement is there: 国庆 off, the 10 October makeup Saturday worked
+    assert Holiday.objects.get(date="2026-10-01").is_workday is False
+    assert Holiday.objects.get(date="2026-10-10").is_workday is True
+    # so five working days from 30 September end on 12 October (30 Sep, 8, 9, 10, 12 Oct)
+    import datetime as dt
+
+    assert working_days_from(dt.date(2026, 9, 30), 5) == dt.date(2026, 10, 12)
+    # and loading again adds nothing
+    list(load_reference_seeds())
+    assert Holiday.objects.count() == count

@@ -1,4 +1,4 @@
-"""Loading what the product ships: regions, catalogue seeds and the policy packs."""
+"""Loading what the product ships: regions, the holiday list, catalogue seeds and the policy packs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ def load_reference_seeds() -> Iterator[str]:
     """Loads the shipped seeds idempotently; yields a line per step for the terminal."""
     from chanjiao.catalog.seeds import load_seed as load_catalog_seed
     from chanjiao.core.seeds import load_seed as load_region_seed
+    from chanjiao.core.services import holidays_load_seed
 
     yield f"行政区划：{_summary(load_region_seed())}"
+    result = holidays_load_seed()
+    yield f"节假日安排：新增 {result['created']} 天，保留 {result['kept']} 天"
     yield f"专业与行业目录：{_summary(load_catalog_seed())}"
     from chanjiao.policy.services import load_shipped_packs
 
