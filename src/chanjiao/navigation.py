@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chanjiao.core.permissions import Actor, Role
 
@@ -24,7 +25,7 @@ ENTRIES: list[tuple[str, object, str, tuple[str, ...] | None]] = [
     ("review_rounds", _("专家评审"), "review:round_list", (PROVINCE, OBSERVER)),
     ("experts", _("专家库"), "review:expert_list", (PROVINCE, OBSERVER)),
     ("my_reviews", _("我的评审"), "review:my_reviews", (Role.EXPERT,)),
-    ("publicity", _("公示"), "review:publicity_list", None),
+    ("publicity", pgettext_lazy("noun", "公示"), "review:publicity_list", None),
     ("projects", _("立项项目"), "projects:list", (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF)),
     ("catalog", _("专业与行业目录"), "catalog:programme_list", None),
     ("audit", _("审计日志"), "core:audit_list", (PROVINCE, OBSERVER)),

@@ -16,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chanjiao.core.models import Region
 
@@ -450,7 +451,7 @@ class ScoreSheet(models.Model):
 
     class Recommendation(models.TextChoices):
         STRONG = "strong", _("强烈推荐")
-        RECOMMEND = "recommend", _("推荐")
+        RECOMMEND = "recommend", pgettext_lazy("recommendation", "推荐")
         RESERVED = "reserved", _("有保留地推荐")
         NOT_RECOMMENDED = "not_recommended", _("不推荐")
 
@@ -574,8 +575,8 @@ class Publicity(models.Model):
     published_at = models.DateTimeField(_("发布时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("公示")
-        verbose_name_plural = _("公示")
+        verbose_name = pgettext_lazy("noun", "公示")
+        verbose_name_plural = pgettext_lazy("noun", "公示")
         ordering = ["-starts_on", "-id"]
         constraints = [
             models.CheckConstraint(

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Objection
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> reads
 
 
 class PublishForm(forms.Form):

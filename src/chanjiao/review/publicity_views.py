@@ -93,7 +93,11 @@ def _round_context(request, review_round: ReviewRound, **forms) -> dict:
     if publicity is None:
         entries = list(selectors.recommended_entries(review_round))
         form = forms.get("publish_form") or PublishForm(
-            initial={"working_days": review_round.publicity_days, "starts_on": timezone.localdate()}
+            initial={
+                "working_days": review_round.publicity_days,
+                "starts_on": timezone.localdate(),
+                "title": _("关于%(call)s拟立项名单的公示") % {"call": review_round.call.title},
+            }
         )
         context.update(
             entries=entries,

@@ -621,6 +621,8 @@ def describe(entries: Iterable[AuditEntry]) -> list[TrailItem]:
             if key in HIDDEN_KEYS:
                 continue
             before, after = _pair(value)
+            if before in (None, "", [], {}) and after in (None, "", [], {}):
+                continue  # nothing on either side (a sheet's empty recusal reason): nothing to read
             row = {
                 "field": key_label(model, key),
                 "name": key,
