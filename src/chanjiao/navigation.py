@@ -20,6 +20,7 @@ ENTRIES: list[tuple[str, object, str, tuple[str, ...] | None]] = [
     ("policy", _("政策包"), "policy:pack_list", None),
     ("calls", _("申报通知"), "policy:call_list", (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF)),
     ("applications", _("我的申报"), "applications:my_list", (ORG_ADMIN, ORG_STAFF)),
+    ("exclusions", _("申请回避"), "review:my_exclusions", (ORG_ADMIN, ORG_STAFF)),
     ("city_queue", _("推荐审核"), "applications:city_queue", (CITY,)),
     ("province_queue", _("申报受理"), "applications:province_queue", (PROVINCE,)),
     ("review_rounds", _("专家评审"), "review:round_list", (PROVINCE, OBSERVER)),

@@ -789,6 +789,7 @@ PAGE_ROWS = [
         write=True,
         audited=True,
     ),
+    Row("review/exclusions/", "GET", APPLICANT_ROLES, fixed(R + "/exclusions/")),
     Row(
         "review/exclusions/<int:application_id>/",
         "GET",

@@ -74,3 +74,19 @@ def test_page_adds_and_withdraws(review, school, school_admin):
     row = Exclusion.objects.get(application=app)
     assert page.post(f"/review/exclusions/{app.pk}/{row.pk}/remove/").status_code == 302
     assert not Exclusion.objects.exists()
+
+
+def test_the_applicant_finds_its_applications_on_its_own_list(review, school, other_school, school_admin):
+    # given one application of the school and one of another school
+    mine = make_application(review.call, review.project_type, school)
+    theirs = make_application(review.call, review.project_type, other_school)
+    Exclusion.objects.create(application=mine, expert_name="张三", reason="纠纷", created_by=school_admin)
+    # when the school's admin opens 申请回避
+    response = client_for(school_admin).get("/review/exclusions/")
+    html = response.content.decode()
+    # then the school's own application is listed with its count against the round's limit, and open
+    assert response.status_code == 200
+    assert f'data-application="{mine.pk}"' in html
+    assert f'data-application="{theirs.pk}"' not in html
+    assert f"1 / {review.round.max_exclusions}" in html
+    assert f'href="/review/exclusions/{mine.pk}/"' in html

@@ -434,3 +434,17 @@ def reviewed_applications(review_round: ReviewRound) -> QuerySet[Application]:
 
 def reviewed_application_get(review_round: ReviewRound, pk: Any) -> Application:
     return _get(reviewed_applications(review_round), pk)
+
+
+def own_applications_for_exclusions(actor: Actor) -> QuerySet[Application]:
+    """The acting organisation's own applications that review may still concern (not drafts nor
+    withdrawn), each with its number of exclusions, for the applicant's 申请回避 list."""
+    if not actor.is_authenticated or actor.organization is None or not actor.is_org_staff:
+        return Application.objects.none()
+    return (
+        Application.objects.filter(applicant=actor.organization)
+        .exclude(status__in=(Status.DRAFT, Status.WITHDRAWN))
+        .select_related("call", "project_type")
+        .annotate(exclusion_count=Count("review_exclusions"))
+        .order_by("-call__opens_at", "id")
+    )

@@ -39,6 +39,7 @@ urlpatterns = [
     path("mine/", views.my_reviews, name="my_reviews"),
     path("mine/<int:application_id>/", views.my_review, name="my_review"),
     path("mine/<int:application_id>/declare/", views.my_review_declare, name="my_review_declare"),
+    path("exclusions/", views.my_exclusions, name="my_exclusions"),
     path("exclusions/<int:application_id>/", views.exclusions, name="exclusions"),
     path(
         "exclusions/<int:application_id>/<int:exclusion_id>/remove/",

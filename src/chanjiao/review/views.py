@@ -795,6 +795,16 @@ def my_review_declare(request, application_id: int):
 # --- exclusions (申请回避) ---------------------------------------------------------------------------
 
 
+@role_required(*APPLICANT_ROLES)
+def my_exclusions(request):
+    """The applicant's own applications, each with where asking for exclusions stands."""
+    rows = []
+    for application in selectors.own_applications_for_exclusions(request.actor):
+        review_round, limit, open_ = services.exclusion_window(application)
+        rows.append({"application": application, "round": review_round, "limit": limit, "open": open_})
+    return render(request, "review/my_exclusions.html", {"rows": rows})
+
+
 @role_required(*EXCLUSION_READ_ROLES)
 def exclusions(request, application_id: int):
     if request.method == "POST":
