@@ -737,6 +737,7 @@ from tests.core import matrix_notifications  # noqa: E402
 from tests.policy.matrix import API_ROWS as POLICY_API_ROWS  # noqa: E402
 from tests.policy.matrix import PAGE_ROWS as POLICY_PAGE_ROWS  # noqa: E402
 from tests.projects import matrix as projects_matrix  # noqa: E402
+from tests.projects import matrix_reports, matrix_taskbook  # noqa: E402
 from tests.review import matrix_panel, matrix_publicity, matrix_scoring, matrix_trail  # noqa: E402
 from tests.review.matrix import API_ROWS as REVIEW_API_ROWS  # noqa: E402
 from tests.review.matrix import PAGE_ROWS as REVIEW_PAGE_ROWS  # noqa: E402
@@ -749,6 +750,8 @@ for _rows in (
     matrix_panel,
     matrix_publicity,
     projects_matrix,
+    matrix_taskbook,
+    matrix_reports,
     matrix_notifications,
     matrix_trail,
 ):

@@ -161,6 +161,8 @@ def _mount() -> None:
     from chanjiao.orgs.api import router as orgs_router
     from chanjiao.policy.api import router as policy_router
     from chanjiao.projects.api import router as projects_router
+    from chanjiao.projects.reports_api import router as reports_router
+    from chanjiao.projects.taskbook_api import router as taskbook_router
     from chanjiao.review.api import router as review_router
     from chanjiao.review.panel_api import router as panel_router
     from chanjiao.review.publicity_api import router as publicity_router
@@ -178,6 +180,8 @@ def _mount() -> None:
     api.add_router("/", publicity_router)
     api.add_router("/", trail_router)
     api.add_router("/", projects_router)
+    api.add_router("/", taskbook_router)
+    api.add_router("/", reports_router)
 
 
 _mount()

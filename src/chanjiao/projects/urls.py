@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reports_urls, taskbook_urls, views
 
 app_name = "projects"
 urlpatterns = [
@@ -24,3 +24,6 @@ urlpatterns = [
         name="application_decision",
     ),
 ]
+
+# each stage keeps its own pages (ADR 0003)
+urlpatterns += taskbook_urls.urlpatterns + reports_urls.urlpatterns
