@@ -34,7 +34,7 @@ from chanjiao.orgs.models import OrgKind, User
 from chanjiao.review.models import Publicity, ReviewRound
 from chanjiao.review.publicity_selectors import ENDED, objections_open, phase
 
-from . import selectors
+from . import selectors, taskbook_services
 from .models import AwardDecision, Project
 from .permissions import NOTIFIED_ROLES, require_decider
 
@@ -128,7 +128,9 @@ def _locked(application: Application) -> tuple[Application, ReviewRound | None]:
     """The round (locked first, so decisions on one round take turns) and the application's row."""
     review_round = selectors.round_of(application)
     if review_round is not None:
-        review_round = ReviewRound.objects.select_for_update().select_related("call").get(pk=review_round.pk)
+        review_round = (
+            ReviewRound.objects.select_for_update(of=("self",)).select_related("call").get(pk=review_round.pk)
+        )
     app = (
         Application.objects.select_for_update(of=("self",))
         .select_related("call", "call__pack", "project_type", "applicant")
@@ -393,6 +395,8 @@ def decision_award(
             obj=project,
             changes=diff({}, snapshot(project, PROJECT_FIELDS)),
         )
+        # the construction task book, version 1, from the awarded application
+        taskbook_services.task_book_generate(project, actor=actor)
         _round_close_if_done(actor, review_round)
         words = {
             "title": project.title,
