@@ -509,7 +509,7 @@ def report_submit(*, actor: Actor, report: ProgressReport) -> ProgressReport:
             url=reverse("projects:report_form", args=[r.project_id, r.period]),
             kind="report.submitted",
         )
-        checks.run_checks(Project.objects.filter(pk=r.project_id))
+        checks.run_checks(Project.objects.filter(pk=r.project_id), today=today())
     return r
 
 
@@ -521,7 +521,7 @@ def _province_staff(province: str):
             is_active=True,
             memberships__is_active=True,
             memberships__role=Role.PROVINCE_ADMIN,
-            memberships__organization__region_id__startswith=province,
+            memberships__organization__region__code__startswith=province,
             memberships__organization__kind="department",
         )
         .distinct()
@@ -593,7 +593,7 @@ def report_accept(*, actor: Actor, report: ProgressReport) -> ProgressReport:
             url=reverse("projects:report_form", args=[r.project_id, r.period]),
             kind="report.accepted",
         )
-        checks.run_checks(Project.objects.filter(pk=r.project_id))
+        checks.run_checks(Project.objects.filter(pk=r.project_id), today=today())
     return r
 
 
@@ -617,9 +617,9 @@ def report_reminders(*, day: dt.date | None = None) -> int:
         (r.project_id, r.period): r.status
         for r in ProgressReport.objects.filter(project__in=[p.pk for p in projects])
     }
-    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    stamp = _("提醒日期：%(day)s") % {"day": day.isoformat()}
     sent_today = set(
-        Notification.objects.filter(kind="report.reminder", created_at__gte=start).values_list(
+        Notification.objects.filter(kind="report.reminder", body__endswith=stamp).values_list(
             "url", flat=True
         )
     )
@@ -651,6 +651,7 @@ def report_reminders(*, day: dt.date | None = None) -> int:
                     notify(
                         _people([project.organization_id], WRITE_ROLES),
                         subject=subject,
+                        body=stamp,
                         url=url,
                         kind="report.reminder",
                     )
