@@ -816,18 +816,21 @@ COMMENTS = (
 )
 
 
-def _quality(application_id: int) -> float:
+def _quality(application_key: str) -> float:
     """How good the demo judges an application (0.55–0.92): the same for every expert, so the ranking
-    has a shape; each expert adds their own leniency and a little noise."""
-    return 0.55 + _rng("quality", str(application_id)).random() * 0.37
+    has a shape; each expert adds their own leniency and a little noise. Keyed by names, not row ids,
+    so that the same demo scores the same on any database."""
+    return 0.55 + _rng("quality", application_key).random() * 0.37
 
 
 def _sheet_values(layout, assignment) -> dict:
     from chanjiao.review.models import ScoreSheet
 
-    q = _quality(assignment.application_id)
-    q += (_rng("leniency", str(assignment.expert_id)).random() - 0.5) * 0.1
-    q += (_rng("noise", f"{assignment.pk}").random() - 0.5) * 0.12
+    application_key = f"{assignment.application.applicant.name}:{assignment.application.title}"
+    expert_key = assignment.expert.user.username
+    q = _quality(application_key)
+    q += (_rng("leniency", expert_key).random() - 0.5) * 0.1
+    q += (_rng("noise", f"{expert_key}:{application_key}").random() - 0.5) * 0.12
     q = min(max(q, 0.3), 1.0)
     scores: dict[str, object] = {}
     for code, leaf in layout.tree.leaves.items():
@@ -870,7 +873,7 @@ def submit_demo_sheets(review_round: ReviewRound, *, leave_to: str | None = DEMO
     assignments = (
         Assignment.objects.filter(round=review_round, reserve=False)
         .filter(~unwaived_conflict())
-        .select_related("round", "expert", "expert__user", "application")
+        .select_related("round", "expert", "expert__user", "application", "application__applicant")
         .order_by("application_id", "expert_id")
     )
     if leave_to:

@@ -34,7 +34,7 @@ APPLICANT_RECIPIENT_ROLES = (Role.ORG_ADMIN, Role.ORG_STAFF)
 def _lock(review_round: ReviewRound) -> ReviewRound:
     """The round, locked for the rest of the transaction (two staff pressing the button at once)."""
     locked = (
-        ReviewRound.objects.select_for_update()
+        ReviewRound.objects.select_for_update(of=("self",))
         .select_related("call", "call__pack", "project_type", "indicator_system")
         .get(pk=review_round.pk)
     )
