@@ -90,7 +90,7 @@ def confirmed(project, school_admin, province_officer) -> Project:
 # --- generation ----------------------------------------------------------------------------------
 
 
-def test_award_generates_version_one_from_the_application(project, observer):
+def test_award_generates_version_one_from_the_application(project, observer, enterprise):
     book = current_task_book(project)
     assert (book.version, book.status) == (1, TaskBook.Status.DRAFT)
     content = book.content
@@ -103,9 +103,9 @@ def test_award_generates_version_one_from_the_application(project, observer):
     ]
     assert len(content["budget"]) == 7
     assert content["leader"] == "张建设"
-    assert [p["name"] for p in content["partners"]] == [project.organization.name] or len(
-        content["partners"]
-    ) == 1
+    assert [(p["organization_id"], p["role"]) for p in content["partners"]] == [
+        (enterprise.pk, "co_building_enterprise")
+    ]
     # by hand: 4,000,000 + 3,000,000 + 3,000,000 + 5,000,000 + 4,000,000 + 3,000,000 + 8,000,000
     response = ApiClient(observer).get(f"/api/v1/projects/{project.pk}/task-books/1")
     assert response.status_code == 200
@@ -136,7 +136,10 @@ def test_school_confirms_with_the_agreement_then_the_province(project, school_ad
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["agreement_id"]) == ("school_confirmed", agreement.pk)
     # the province's staff are told
-    assert Notification.objects.filter(recipient=province_officer, kind="task_book.school_confirmed").count() == 1
+    assert (
+        Notification.objects.filter(recipient=province_officer, kind="task_book.school_confirmed").count()
+        == 1
+    )
     response = ApiClient(province_officer).post(url, {})
     assert response.status_code == 200
     assert response.json()["status"] == "confirmed"
@@ -286,7 +289,9 @@ def test_approval_makes_version_two_with_exactly_the_changes(
     assert response.status_code == 201, response.json()
     cr = response.json()
     assert (cr["status"], cr["base_version"]) == ("submitted", 1)
-    assert Notification.objects.filter(recipient=province_officer, kind="change_request.submitted").count() == 1
+    assert (
+        Notification.objects.filter(recipient=province_officer, kind="change_request.submitted").count() == 1
+    )
     # a second request while this one is open is refused
     response = ApiClient(school_admin).post(
         f"/api/v1/projects/{confirmed.pk}/change-requests",

@@ -7,6 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -149,12 +150,16 @@ def task_book_confirm(request, pk: int, version: int):
     project = project_get_for(actor=actor, pk=pk)
     book = tb_selectors.task_book_version_for(actor=actor, project=project, version=version)
     try:
-        agreement = None
-        upload = request.FILES.get("agreement")
-        if upload is not None and not actor.is_province_staff:
-            tb_services.require_school_admin(actor, project, _("确认建设任务书"))
-            agreement = attachment_store(actor=actor, file=upload, owner_organization=project.organization)
-        tb_services.task_book_confirm(actor=actor, task_book=book, agreement=agreement)
+        # the uploaded agreement is kept only if the confirmation is
+        with transaction.atomic():
+            agreement = None
+            upload = request.FILES.get("agreement")
+            if upload is not None and not actor.is_province_staff:
+                tb_services.require_school_admin(actor, project, _("确认建设任务书"))
+                agreement = attachment_store(
+                    actor=actor, file=upload, owner_organization=project.organization
+                )
+            tb_services.task_book_confirm(actor=actor, task_book=book, agreement=agreement)
     except DomainError as exc:
         context = _book_context(request, project, book, errors=exc.errors)
         return render(request, "projects/taskbook/task_book.html", context, status=exc.status)
