@@ -23,12 +23,27 @@ The rules:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
-from django.utils.translation import gettext as _
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.utils.translation import get_language, gettext
+
+
+@lru_cache(maxsize=256)
+def _translated(language: str | None, msgid: str) -> str:
+    return gettext(msgid)
+
+
+def _(msgid: str) -> str:
+    """gettext, looked up once per language: a run over thousands of projects repeats each message."""
+    return _translated(get_language(), msgid)
+
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -454,9 +469,12 @@ def load(projects) -> list[tuple[int, Plan, Actuals]]:
     counted = (ProgressReport.Status.SUBMITTED, ProgressReport.Status.ACCEPTED)
     rows = list(
         projects.order_by().values_list(
-            "pk", "application_id", "starts_on", "construction_years", "project_type__spec"
+            "pk", "application_id", "starts_on", "construction_years", "project_type_id"
         )
     )
+    from chanjiao.policy.models import ProjectType
+
+    specs = dict(ProjectType.objects.filter(pk__in={r[4] for r in rows}).values_list("pk", "spec"))
     ids = projects.order_by().values("pk")
     books = _current_books(ids)
     without = [app for pk, app, *_ in rows if not books.get(pk)]
@@ -472,10 +490,14 @@ def load(projects) -> list[tuple[int, Plan, Actuals]]:
         kpi_targets[app][code][year] = value
 
     reports: dict[int, list[tuple]] = defaultdict(list)
-    for rid, pid, period, kpis, income in ProgressReport.objects.filter(
-        project_id__in=ids, status__in=counted
-    ).values_list("pk", "project_id", "period", "kpi_values", "tech_service_income"):
-        reports[pid].append((rid, period, kpis or {}, income or {}))
+    # the JSON read as text and decoded here: Django's field conversion costs more than the decoding
+    rows_of_reports = (
+        ProgressReport.objects.filter(project_id__in=ids, status__in=counted)
+        .annotate(k=Cast("kpi_values", TextField()), i=Cast("tech_service_income", TextField()))
+        .values_list("pk", "project_id", "period", "k", "i")
+    )
+    for rid, pid, period, kpis, income in rows_of_reports:
+        reports[pid].append((rid, period, _json(kpis), _json(income)))
     received: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     spent: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for pid, source, r, s in (
@@ -496,7 +518,8 @@ def load(projects) -> list[tuple[int, Plan, Actuals]]:
         hours[pid][purpose] += h or ZERO
 
     out = []
-    for pk, app, starts_on, years, spec in rows:
+    for pk, app, starts_on, years, type_id in rows:
+        spec = specs.get(type_id)
         book = books.get(pk)
         plan = plan_of(
             project_id=pk,
@@ -516,6 +539,18 @@ def load(projects) -> list[tuple[int, Plan, Actuals]]:
             )
         )
     return out
+
+
+def _json(text) -> dict:
+    if not text:
+        return {}
+    if isinstance(text, dict):
+        return text
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def models_sum(name: str):
