@@ -28,6 +28,8 @@ ENTRIES: list[tuple[str, object, str, tuple[str, ...] | None]] = [
     ("my_reviews", _("我的评审"), "review:my_reviews", (Role.EXPERT,)),
     ("publicity", pgettext_lazy("noun", "公示"), "review:publicity_list", None),
     ("projects", _("立项项目"), "projects:list", (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF)),
+    ("plan_alerts", _("计划预警"), "projects:plan_alerts", (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF)),
+    ("reports_overdue", _("逾期报告"), "projects:reports_overdue", (PROVINCE, OBSERVER)),
     ("catalog", _("专业与行业目录"), "catalog:programme_list", None),
     ("audit", _("审计日志"), "core:audit_list", (PROVINCE, OBSERVER)),
     ("holidays", _("节假日表"), "core:holiday_list", (PROVINCE, OBSERVER)),

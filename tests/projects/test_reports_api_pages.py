@@ -200,3 +200,14 @@ def test_alerts_page_filters_by_rule(project, observer):
     section = client_for(observer).get(f"/projects/{project.pk}/reports/", headers={"HX-Request": "true"})
     assert "data-alerts-section" in section.content.decode()
     assert "逾期未报送" in section.content.decode()
+
+
+def test_navigation_leads_to_the_alerts_and_the_overdue_list(province_officer, observer, school_admin, expert):
+    for user in (province_officer, observer):
+        html = client_for(user).get("/").content.decode()
+        assert 'data-nav="plan_alerts"' in html
+        assert 'data-nav="reports_overdue"' in html
+    school = client_for(school_admin).get("/").content.decode()
+    assert 'data-nav="plan_alerts"' in school
+    assert 'data-nav="reports_overdue"' not in school
+    assert 'data-nav="plan_alerts"' not in client_for(expert).get("/").content.decode()
