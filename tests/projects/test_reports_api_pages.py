@@ -202,7 +202,9 @@ def test_alerts_page_filters_by_rule(project, observer):
     assert "逾期未报送" in section.content.decode()
 
 
-def test_navigation_leads_to_the_alerts_and_the_overdue_list(province_officer, observer, school_admin, expert):
+def test_navigation_leads_to_the_alerts_and_the_overdue_list(
+    province_officer, observer, school_admin, expert
+):
     for user in (province_officer, observer):
         html = client_for(user).get("/").content.decode()
         assert 'data-nav="plan_alerts"' in html

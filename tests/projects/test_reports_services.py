@@ -294,3 +294,21 @@ def test_reminders_once_a_day(project, school_staff, school_admin):
     assert reports_services.report_reminders(day=dt.date(2027, 12, 16)) == 0
     note = Notification.objects.filter(kind="report.reminder", recipient=school_admin).get()
     assert "将于2027-12-30截止" in note.subject
+
+
+def test_the_commands_run_the_checks_and_the_reminders(project, school_admin, monkeypatch, day):
+    import io
+
+    from django.core.management import call_command
+
+    day(dt.date(2028, 1, 10))
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: dt.date(2028, 1, 10))
+    out = io.StringIO()
+    call_command("plan_checks", stdout=out)
+    assert "opened=" in out.getvalue()
+    assert PlanAlert.objects.get(rule="report_missing", is_open=True).subject == "1"
+    out = io.StringIO()
+    call_command("report_reminders", stdout=out)
+    assert "sent=0" not in out.getvalue()
+    note = Notification.objects.filter(kind="report.reminder", recipient=school_admin).get()
+    assert "已逾期11天" in note.subject
