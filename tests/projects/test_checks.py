@@ -133,3 +133,10 @@ def test_tech_service_income_counts_as_its_kpi_in_wan():
 def test_fractions_and_percent_words():
     assert checks.percent(Fraction(1, 3)) == "33.3%"
     assert checks.wan(D("1200000")) == "120.00万元"
+
+
+def test_a_share_just_below_the_minimum_shows_the_difference():
+    # 333 of 1,000 from the enterprise: 33.3% either way at one place, so two are shown
+    actual = checks.Actuals(received_by_source={"enterprise": D("333"), "school": D("667")})
+    alert = checks.check_enterprise_share(plan(), actual)
+    assert (alert.figure, alert.threshold) == ("33.30%", "33.33%")

@@ -134,6 +134,17 @@ def percent(value: Fraction | Decimal) -> str:
     return f"{(value * 100).quantize(Decimal('0.1'))}%"
 
 
+def percent_pair(share: Fraction, minimum: Fraction) -> tuple[str, str]:
+    """The share and its minimum in percent, with more places when one place would show them equal
+    (33.3% below 33.3% reads as 33.30% below 33.33%)."""
+    figure, threshold = percent(share), percent(minimum)
+    if figure == threshold:
+        places = Decimal("0.01")
+        as_decimal = [Decimal(x.numerator) / Decimal(x.denominator) for x in (share, minimum)]
+        figure, threshold = (f"{(x * 100).quantize(places)}%" for x in as_decimal)
+    return figure, threshold
+
+
 def number(value: Decimal) -> str:
     value = Decimal(value)
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value.quantize(CENT)}"
@@ -159,7 +170,7 @@ def check_enterprise_share(plan: Plan, actual: Actuals) -> Alert | None:
     share = Fraction(enterprise) / Fraction(received)
     if share >= plan.min_enterprise_share:
         return None
-    figure, threshold = percent(share), percent(plan.min_enterprise_share)
+    figure, threshold = percent_pair(share, plan.min_enterprise_share)
     return Alert(
         ENTERPRISE_SHARE,
         "",
@@ -203,7 +214,7 @@ def check_social_share(plan: Plan, actual: Actuals) -> Alert | None:
     share = Fraction(actual.social_hours) / Fraction(actual.hours)
     if share >= plan.social_share:
         return None
-    figure, threshold = percent(share), percent(plan.social_share)
+    figure, threshold = percent_pair(share, plan.social_share)
     return Alert(
         SOCIAL_SHARE,
         "",
