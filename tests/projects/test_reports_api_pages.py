@@ -51,7 +51,7 @@ BODY = {
 
 def test_the_api_flow(project, school_staff, province_officer, observer):
     school, province, watcher = ApiClient(school_staff), ApiClient(province_officer), ApiClient(observer)
-    periods = watcher.get(f"/api/v1/projects/{project.pk}/reports").json()
+    periods = watcher.get(f"/api/v1/projects/{project.pk}/reports").json()["items"]
     assert [(p["period"], p["due_on"], p["report_id"]) for p in periods] == [
         (1, "2027-12-30", None),
         (2, "2028-12-30", None),

@@ -195,6 +195,7 @@ def alert_out(a) -> dict:
     response=list[PeriodOut],
     summary="项目的报告期（按政策包的报送频次）及各期定期报告的状态",
 )
+@paginate(PagePagination)
 def report_periods(request, project_id: int):
     request.actor.require(*READ_ROLES)
     project = project_get_for(actor=request.actor, pk=project_id)
