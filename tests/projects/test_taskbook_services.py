@@ -432,3 +432,37 @@ def test_scope_reads_and_other_school(
         == 403
     )
     assert stored() == before
+
+
+def test_a_scope_change_adds_the_optional_task_and_moves_a_kpi_target(
+    confirmed, school_admin, province_officer
+):
+    # task 8 (提升国际合作与交流能力, optional) added with a year-2 target; task 3's plan reworded;
+    # the patents target of year 3 raised from 5 to 6
+    tasks = [{"code": c, "plan": p, "yearly_targets": {"1": f"任务{c}首年目标"}} for c, p in TASKS.items()]
+    tasks[2]["plan"] = "组建跨企业的教师教学创新团队"
+    tasks.append(
+        {"code": "8", "plan": "与海外企业共建培训中心", "yearly_targets": {"2": "完成1个海外培训包"}}
+    )
+    kpis = [{"code": "patents", "targets": {"1": "2", "3": "6"}}]
+    response = ApiClient(school_admin).post(
+        f"/api/v1/projects/{confirmed.pk}/change-requests",
+        {"kind": "scope", "reason": "增加国际合作任务", "proposed": {"tasks": tasks, "kpis": kpis}},
+    )
+    assert response.status_code == 201, response.json()
+    ApiClient(province_officer).post(
+        f"/api/v1/change-requests/{response.json()['id']}/decide", {"approve": True}
+    )
+    books = {b.version: b for b in confirmed.task_books.all()}
+    assert [x["text"] for x in task_book_diff(books[1], books[2])] == [
+        "任务3 组建高水平教师教学创新团队的建设内容：“第3项任务的建设举措” → “组建跨企业的教师教学创新团队”",
+        "新增任务：8 提升国际合作与交流能力",
+        "绩效指标“技术专利”第3年目标：5.00 → 6.00项",
+    ]
+    assert books[2].content["tasks"][-1]["mandatory"] is False
+    # the budget did not change, so neither did the project's planned figures
+    confirmed.refresh_from_db()
+    assert (confirmed.planned_total, confirmed.planned_enterprise) == (
+        Decimal("30000000.00"),
+        Decimal("12000000.00"),
+    )
