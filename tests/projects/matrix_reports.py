@@ -225,6 +225,7 @@ API_ROWS = [
         write_project_url(API + "/projects/{}/reports/1"),
         foreign=project_url(API + "/projects/{}/reports/1", FOREIGN_READS),
         data=report_json,
+        ok=201,
         overrides=NOT_THE_BUILDER,
         write=True,
         audited=True,

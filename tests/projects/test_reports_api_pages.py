@@ -58,7 +58,7 @@ def test_the_api_flow(project, school_staff, province_officer, observer):
         (3, "2029-12-30", None),
     ]
     r = school.put(f"/api/v1/projects/{project.pk}/reports/1", BODY)
-    assert r.status_code == 200, r.content
+    assert r.status_code == 201, r.content
     report = r.json()
     assert (report["status"], report["row_version"]) == ("draft", 1)
     assert report["equipment"][0]["asset_number"] == "HF-001"

@@ -8,7 +8,7 @@ import datetime as dt
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from chanjiao.applications.snapshots import money
@@ -231,7 +231,7 @@ def _evidence(request, project, ids: list[int]) -> list[Attachment]:
 
 @router.put(
     "/projects/{project_id}/reports/{period}",
-    response=ReportOut,
+    response={200: ReportOut, 201: ReportOut},
     summary="填报或保存某一报告期的定期报告草稿（新建不填row_version；修改须带读取时的row_version）",
 )
 def report_save(request, project_id: int, period: int, payload: ReportIn):
@@ -248,7 +248,8 @@ def report_save(request, project_id: int, period: int, payload: ReportIn):
         row_version=row_version,
         evidence=evidence,
     )
-    return report_out(reports_selectors.report_get_for(actor=request.actor, pk=report.pk))
+    out = report_out(reports_selectors.report_get_for(actor=request.actor, pk=report.pk))
+    return Status(201, out) if row_version is None else out
 
 
 @router.post("/reports/{report_id}/submit", response=ReportOut, summary="提交定期报告（建设单位）")
