@@ -122,7 +122,7 @@ def _choice(errors: ErrorCollector, field: str, label: str, raw: Any, choices) -
         field,
         "report.unknown_choice",
         _("%(label)s不在可选范围内（当前：%(raw)s；可选：%(codes)s）")
-        % {"label": label, "raw": raw or "空", "codes": "、".join(codes)},
+        % {"label": label, "raw": raw or _("空"), "codes": "、".join(codes)},
     )
     return None
 
@@ -216,7 +216,7 @@ def clean_report(project: Project, data: dict, *, report_id: int | None) -> tupl
                 f + "changed_on",
                 "report.date_required",
                 _("第%(i)s项设备请填写日期（格式：2026-01-31；当前：%(raw)s）")
-                % {"i": i, "raw": line.get("changed_on") or "空"},
+                % {"i": i, "raw": line.get("changed_on") or _("空")},
             )
         if not number:
             errors.add(
