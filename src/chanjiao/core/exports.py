@@ -7,30 +7,47 @@ from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = title[:31]
-    ws.append(list(headers))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE7F5")
+def _write_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """One sheet in a write-only workbook: rows are streamed to the file rather than kept as cell
+    objects, a few times faster for 10,000 rows; the widths are known first, so rows are read once
+    into a list before writing."""
+    rows = [list(row) for row in rows]
     widths = [len(str(h)) * 2 + 2 for h in headers]
     for row in rows:
-        ws.append(list(row))
         for i, value in enumerate(row):
             widths[i] = min(60, max(widths[i], len(str(value or "")) + 2))
+    ws = wb.create_sheet(title[:31])
     for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
+        ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
+    header = []
+    for text in headers:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE7F5")
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+
+
+def _saved(wb: Workbook) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    wb = Workbook(write_only=True)
+    _write_sheet(wb, title, headers, rows)
+    return _saved(wb)
 
 
 def xlsx_response(filename: str, content: bytes) -> HttpResponse:
@@ -43,22 +60,7 @@ def xlsx_response(filename: str, content: bytes) -> HttpResponse:
 
 def workbook_sheets_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
     """A workbook of several sheets, each (title, headers, rows), styled as `workbook_bytes` styles one."""
-    wb = Workbook(write_only=False)
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     for title, headers, rows in sheets:
-        ws = wb.create_sheet(title[:31])
-        ws.append(list(headers))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="DDE7F5")
-        widths = [len(str(h)) * 2 + 2 for h in headers]
-        for row in rows:
-            ws.append(list(row))
-            for i, value in enumerate(row):
-                widths[i] = min(60, max(widths[i], len(str(value or "")) + 2))
-        for i, width in enumerate(widths, start=1):
-            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
-        ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        _write_sheet(wb, title, headers, rows)
+    return _saved(wb)

@@ -443,7 +443,7 @@ def expert_panel(request, round_id: int):
     review_round, me = panel.panel_round_for_expert(actor=request.actor, round_id=round_id)
     ranking = panel.round_ranking(review_round)
     hidden = panel.conflicted_applications(review_round, me)
-    letters = panel.expert_letters(review_round, [s.expert_id for s in ranking.sheets])
+    letters = panel.expert_letters(review_round, [expert for _pk, _application, expert in ranking.counted])
     items = [row_out(r) for r in ranking.rows if r.entry.application not in hidden]
     return {
         "round": {"id": review_round.pk, "name": review_round.name},
@@ -485,6 +485,6 @@ def expert_panel_xlsx(request, round_id: int) -> HttpResponse:
     review_round, me = panel.panel_round_for_expert(actor=request.actor, round_id=round_id)
     ranking = panel.round_ranking(review_round)
     hidden = panel.conflicted_applications(review_round, me)
-    letters = panel.expert_letters(review_round, [s.expert_id for s in ranking.sheets])
+    letters = panel.expert_letters(review_round, [expert for _pk, _application, expert in ranking.counted])
     content = panel.scores_workbook(ranking, letters=letters, hidden=hidden)
     return xlsx_response(panel.scores_filename(review_round), content)

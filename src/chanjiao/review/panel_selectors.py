@@ -220,10 +220,17 @@ class PanelRanking:
     ranking: TypeRanking
     others: dict[RankingMethod, TypeRanking]
     applications: dict[int, Application]
-    sheets: list[ScoreSheet]
+    # (sheet, application, expert) ids of the sheets that count; the sheets themselves are read only
+    # by the pages and files that show them (`sheets`), not by the ranking
+    counted: list[tuple[int, int, int]]
     overrides: list[RankingOverride]
     skipped: list[tuple[RankingOverride, list[FieldError]]] = field(default_factory=list)
     results: dict[int, RankingEntry] = field(default_factory=dict)
+
+    @cached_property
+    def sheets(self) -> list[ScoreSheet]:
+        """The counted sheets with their experts and applications (one query, on first use)."""
+        return list(submitted_sheets(self.round))
 
     @cached_property
     def rows(self) -> list[RankRow]:
@@ -299,19 +306,25 @@ def _apply_overrides(
 def round_ranking(review_round: ReviewRound) -> PanelRanking:
     """The ranking by the round's method, with the quota's recommendation and the panel's overrides
     applied in order; and the ranks by the other two methods, for comparison (without overrides, which
-    were made on the round's method). Two queries whatever the number of sheets (three once the
+    were made on the round's method). Three queries whatever the number of sheets (four once the
     recommendation is settled: its frozen results)."""
-    sheets = list(submitted_sheets(review_round))
+    # only the columns the arithmetic needs: model objects for 10,000 sheets with their experts and
+    # applications cost ten times the ranking itself (bench/ranking_db.py)
+    rows = list(
+        submitted_sheets(review_round)
+        .select_related(None)
+        .values_list("pk", "application_id", "expert_id", "total", "vetoes")
+    )
     project_type = str(review_round.project_type_id)
     totals = [
         SheetTotal(
-            application=s.application_id,
-            expert=s.expert_id,
-            total=s.total,
+            application=application,
+            expert=expert,
+            total=total,
             project_type=project_type,
-            vetoes=frozenset(s.vetoes or ()),
+            vetoes=frozenset(vetoes or ()),
         )
-        for s in sheets
+        for _pk, application, expert, total, vetoes in rows
     ]
     result = aggregate(totals, disagreement_threshold=review_round.disagreement_threshold)
     quota = round_quota(review_round)
@@ -341,8 +354,10 @@ def round_ranking(review_round: ReviewRound) -> PanelRanking:
         aggregate=result,
         ranking=ranking,
         others=others,
-        applications={s.application_id: s.application for s in sheets},
-        sheets=sheets,
+        applications=Application.objects.select_related("applicant").in_bulk(
+            {application for _pk, application, _expert, _total, _vetoes in rows}
+        ),
+        counted=[(pk, application, expert) for pk, application, expert, _total, _vetoes in rows],
         overrides=overrides,
         skipped=skipped,
         results=results,

@@ -166,7 +166,7 @@ def application(request, pk: int, application_id: int):
     if scores_open:
         columns = panel.leaf_columns(tree, submitted)
         ranking = panel.round_ranking(review_round)
-        counted = {s.pk for s in ranking.sheets}
+        counted = {pk for pk, _application, _expert in ranking.counted}
         context.update(
             {
                 "columns": columns,
@@ -207,7 +207,7 @@ def _expert_view(request, round_id: int):
 @role_required(*EXPERT_ROLES)
 def my_panel(request, round_id: int):
     review_round, me, ranking, hidden = _expert_view(request, round_id)
-    letters = panel.expert_letters(review_round, [s.expert_id for s in ranking.sheets])
+    letters = panel.expert_letters(review_round, [expert for _pk, _application, expert in ranking.counted])
     tree = panel.scoring_tree(review_round)
     visible = [s for s in ranking.sheets if s.application_id not in hidden]
     columns = panel.leaf_columns(tree, visible)
@@ -238,6 +238,6 @@ def my_panel(request, round_id: int):
 @role_required(*EXPERT_ROLES)
 def my_panel_export(request, round_id: int):
     review_round, me, ranking, hidden = _expert_view(request, round_id)
-    letters = panel.expert_letters(review_round, [s.expert_id for s in ranking.sheets])
+    letters = panel.expert_letters(review_round, [expert for _pk, _application, expert in ranking.counted])
     content = panel.scores_workbook(ranking, letters=letters, hidden=hidden)
     return xlsx_response(panel.scores_filename(review_round), content)
