@@ -91,3 +91,19 @@ def test_pagination_links_to_page_numbers(province_officer, regions):
     assert 'aria-current="page"><span class="page-link">2<' in html
     assert "page=3" in html
     assert "第 21–40 条，共 45 条" in html
+
+
+def test_only_the_entry_with_the_longest_matching_address_is_active(province_officer):
+    # given province staff, who see both 立项项目 (/projects/) and 计划预警 (/projects/alerts/)
+    from chanjiao.navigation import navigation_for
+    from tests.conftest import actor_of
+
+    actor = actor_of(province_officer)
+    # when they are on the alerts page, then only 计划预警 is marked
+    active = [item.url for item in navigation_for(actor, "/projects/alerts/") if item.active]
+    assert active == ["/projects/alerts/"]
+    # and on a project's page, 立项项目 is
+    active = [item.url for item in navigation_for(actor, "/projects/3/") if item.active]
+    assert active == ["/projects/"]
+    # and the home page marks only 首页
+    assert [item.url for item in navigation_for(actor, "/") if item.active] == ["/"]

@@ -47,14 +47,16 @@ class NavItem:
 
 
 def navigation_for(actor: Actor, path: str) -> list[NavItem]:
-    items = []
+    shown = []
     for key, label, url_name, roles in ENTRIES:
         if roles is not None and not actor.has_role(*roles):
             continue
         try:
-            url = reverse(url_name)
+            shown.append((key, str(label), reverse(url_name)))
         except NoReverseMatch:
             continue
-        active = path == url if url == "/" else path.startswith(url)
-        items.append(NavItem(key, str(label), url, active))
-    return items
+    # the entry whose address is the longest prefix of the page's is the active one, so that
+    # /projects/alerts/ marks 计划预警 and not 立项项目 (/projects/) as well
+    matches = [url for _key, _label, url in shown if (path == url if url == "/" else path.startswith(url))]
+    current = max(matches, key=len, default=None)
+    return [NavItem(key, label, url, url == current) for key, label, url in shown]
