@@ -90,3 +90,21 @@ def test_the_applicant_finds_its_applications_on_its_own_list(review, school, ot
     assert f'data-application="{theirs.pk}"' not in html
     assert f"1 / {review.round.max_exclusions}" in html
     assert f'href="/review/exclusions/{mine.pk}/"' in html
+
+
+def test_the_applicants_list_reads_in_a_fixed_number_of_queries(review, school, school_admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_application(review.call, review.project_type, school)
+    page = client_for(school_admin)
+    page.get("/review/exclusions/")  # warm the session
+    with CaptureQueriesContext(connection) as one:
+        page.get("/review/exclusions/")
+    for _ in range(3):
+        make_application(review.call, review.project_type, school)
+    with CaptureQueriesContext(connection) as four:
+        response = page.get("/review/exclusions/")
+    # then four applications cost what one did (no query per application for its round)
+    assert response.status_code == 200
+    assert len(four) == len(one)

@@ -448,3 +448,14 @@ def own_applications_for_exclusions(actor: Actor) -> QuerySet[Application]:
         .annotate(exclusion_count=Count("review_exclusions"))
         .order_by("-call__opens_at", "id")
     )
+
+
+def selection_rounds_by_call_and_type(applications: list[Application]) -> dict[tuple[int, int], ReviewRound]:
+    """The selection rounds of these applications' calls and types, in one query, keyed by
+    (call, project type): what `selection_round_of` finds for each, for a list of them."""
+    calls = {a.call_id for a in applications}
+    types = {a.project_type_id for a in applications}
+    rounds = ReviewRound.objects.filter(
+        call_id__in=calls, project_type_id__in=types, kind=ReviewRound.Kind.SELECTION
+    )
+    return {(r.call_id, r.project_type_id): r for r in rounds}

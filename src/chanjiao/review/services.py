@@ -587,7 +587,11 @@ def availability_set(
 
 def exclusion_window(application: Application) -> tuple[ReviewRound | None, int, bool]:
     """(the selection round, the most exclusions allowed, whether asking is still open)."""
-    review_round = selection_round_of(application)
+    return round_exclusion_window(selection_round_of(application))
+
+
+def round_exclusion_window(review_round: ReviewRound | None) -> tuple[ReviewRound | None, int, bool]:
+    """The same for a round already at hand (None: no round set up yet, so asking is open)."""
     if review_round is None:
         return None, DEFAULT_MAX_EXCLUSIONS, True
     closed = review_round.status != ReviewRound.Status.SETUP or (

@@ -798,9 +798,13 @@ def my_review_declare(request, application_id: int):
 @role_required(*APPLICANT_ROLES)
 def my_exclusions(request):
     """The applicant's own applications, each with where asking for exclusions stands."""
+    applications = list(selectors.own_applications_for_exclusions(request.actor))
+    rounds = selectors.selection_rounds_by_call_and_type(applications)
     rows = []
-    for application in selectors.own_applications_for_exclusions(request.actor):
-        review_round, limit, open_ = services.exclusion_window(application)
+    for application in applications:
+        review_round, limit, open_ = services.round_exclusion_window(
+            rounds.get((application.call_id, application.project_type_id))
+        )
         rows.append({"application": application, "round": review_round, "limit": limit, "open": open_})
     return render(request, "review/my_exclusions.html", {"rows": rows})
 
