@@ -734,10 +734,11 @@ API_ROWS = [
 from tests.applications.matrix import API_ROWS as APPLICATION_API_ROWS  # noqa: E402
 from tests.applications.matrix import PAGE_ROWS as APPLICATION_PAGE_ROWS  # noqa: E402
 from tests.core import matrix_notifications  # noqa: E402
+from tests.dashboards import matrix as dashboards_matrix  # noqa: E402
 from tests.policy.matrix import API_ROWS as POLICY_API_ROWS  # noqa: E402
 from tests.policy.matrix import PAGE_ROWS as POLICY_PAGE_ROWS  # noqa: E402
 from tests.projects import matrix as projects_matrix  # noqa: E402
-from tests.projects import matrix_reports, matrix_taskbook  # noqa: E402
+from tests.projects import matrix_assessment, matrix_reports, matrix_taskbook  # noqa: E402
 from tests.review import matrix_panel, matrix_publicity, matrix_scoring, matrix_trail  # noqa: E402
 from tests.review.matrix import API_ROWS as REVIEW_API_ROWS  # noqa: E402
 from tests.review.matrix import PAGE_ROWS as REVIEW_PAGE_ROWS  # noqa: E402
@@ -754,6 +755,8 @@ for _rows in (
     matrix_reports,
     matrix_notifications,
     matrix_trail,
+    matrix_assessment,
+    dashboards_matrix,
 ):
     PAGE_ROWS += _rows.PAGE_ROWS
     API_ROWS += _rows.API_ROWS

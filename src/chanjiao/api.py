@@ -158,9 +158,11 @@ def _mount() -> None:
     from chanjiao.applications.api import router as applications_router
     from chanjiao.catalog.api import router as catalog_router
     from chanjiao.core.api import router as core_router
+    from chanjiao.dashboards.api import router as dashboards_router
     from chanjiao.orgs.api import router as orgs_router
     from chanjiao.policy.api import router as policy_router
     from chanjiao.projects.api import router as projects_router
+    from chanjiao.projects.assessment_api import router as assessment_router
     from chanjiao.projects.reports_api import router as reports_router
     from chanjiao.projects.taskbook_api import router as taskbook_router
     from chanjiao.review.api import router as review_router
@@ -182,6 +184,8 @@ def _mount() -> None:
     api.add_router("/", projects_router)
     api.add_router("/", taskbook_router)
     api.add_router("/", reports_router)
+    api.add_router("/", assessment_router)
+    api.add_router("/", dashboards_router)
 
 
 _mount()

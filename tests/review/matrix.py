@@ -437,7 +437,7 @@ def round_form(w: World, p: str) -> dict:
     call, project_type = side(w, p).fresh
     return {
         "call_type": f"{call.pk}:{project_type.pk}",
-        "kind": "performance",
+        "kind": "selection",
         "reviews_per_application": 5,
         "load_cap": 20,
         "max_exclusions": 3,
@@ -447,7 +447,7 @@ def round_form(w: World, p: str) -> dict:
 
 def round_json(w: World, p: str) -> dict:
     call, project_type = side(w, p).fresh
-    return {"call_id": call.pk, "project_type_id": project_type.pk, "kind": "acceptance"}
+    return {"call_id": call.pk, "project_type_id": project_type.pk, "kind": "selection"}
 
 
 def settings_form(w: World, p: str) -> dict:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -440,3 +440,197 @@ class PlanAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} · {self.get_rule_display()}"
+
+
+class Assessment(models.Model):
+    """A batch of projects accepted (验收) or assessed (绩效评价) together, through one review round.
+
+    The province opens a batch over some of a call's projects of one type; the school of each
+    writes its self-assessment; the experts of the batch's `round` (a `review.ReviewRound` of kind
+    acceptance or performance, whose `RoundSubject`s are the projects' applications with the figures
+    computed from their reports) score them with the pack's indicator system, reusing the review's
+    conflicts, assignment, scoring and aggregation; the province then concludes: a grade per project
+    (acceptance) or an outcome with its reason (performance). Performance is yearly (`year`) or at
+    the end of construction (`is_final`).
+    """
+
+    class Kind(models.TextChoices):
+        ACCEPTANCE = "acceptance", _("验收")
+        PERFORMANCE = "performance", _("绩效评价")
+
+    class Status(models.TextChoices):
+        SELF_ASSESSMENT = "self_assessment", _("学校自评中")
+        REVIEWING = "reviewing", _("专家评审中")
+        CONCLUDED = "concluded", _("已出结论")
+        CLOSED = "closed", _("已结束")
+
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=200)
+    call = models.ForeignKey(
+        "policy.Call", verbose_name=_("申报通知"), on_delete=models.PROTECT, related_name="+"
+    )
+    project_type = models.ForeignKey(
+        "policy.ProjectType", verbose_name=_("项目类型"), on_delete=models.PROTECT, related_name="+"
+    )
+    province_code = models.CharField(_("所在省"), max_length=6, db_index=True)
+    batch = models.PositiveSmallIntegerField(_("批次"), default=1)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    is_final = models.BooleanField(_("期末评价"), default=False)
+    round = models.OneToOneField(
+        "review.ReviewRound",
+        verbose_name=_("评审轮次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assessment",
+    )
+    self_assessment_due = models.DateField(_("自评报告截止日期"))
+    excellent_min = models.DecimalField(
+        _("优秀分数线"), max_digits=5, decimal_places=2, default=Decimal("90")
+    )
+    pass_min = models.DecimalField(_("合格分数线"), max_digits=5, decimal_places=2, default=Decimal("60"))
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.SELF_ASSESSMENT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("验收与绩效评价批次")
+        verbose_name_plural = _("验收与绩效评价批次")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "call", "project_type", "batch", "year", "is_final"],
+                name="assessment_once_per_batch",
+            ),
+            models.CheckConstraint(condition=Q(batch__gte=1), name="assessment_batch_positive"),
+            models.CheckConstraint(
+                condition=Q(pass_min__gte=0) & Q(excellent_min__gte=F("pass_min")),
+                name="assessment_grade_lines_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["province_code", "kind", "status"], name="assessment_scope_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssessmentEntry(models.Model):
+    """One project in a batch: its self-assessment, the figures computed from its reports, the
+    experts' score and the conclusion (a grade for acceptance, an outcome for performance)."""
+
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", _("优秀")
+        PASS = "pass", _("合格")
+        FAIL = "fail", _("不合格")
+
+    class Outcome(models.TextChoices):
+        REWARD = "reward", _("给予奖励")
+        CONTINUE = "continue", _("继续支持")
+        REDUCED_SUPPORT = "reduced_support", _("减小支持力度或不再作为重点支持项目")
+        ADJUST = "adjust", _("调整")
+        TERMINATE = "terminate", _("中止")
+
+    class Result(models.TextChoices):
+        PENDING = "pending", _("待定")
+        PASSED = "passed", _("通过")
+        RECTIFYING = "rectifying", _("整改中")
+        FAILED = "failed", _("未通过")
+        DECIDED = "decided", _("已决定")
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="entries")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="assessment_entries")
+    self_assessment = models.TextField(_("自评报告"), blank=True)
+    self_score = models.DecimalField(_("自评得分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    self_attachments = models.ManyToManyField(
+        "core.Attachment", verbose_name=_("自评佐证材料"), blank=True, related_name="+"
+    )
+    self_submitted_at = models.DateTimeField(_("自评提交时间"), null=True, blank=True)
+    inputs = models.JSONField(_("计算指标"), default=dict, blank=True)
+    score = models.DecimalField(_("专家评分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    vetoed = models.BooleanField(_("一票否决"), default=False)
+    grade = models.CharField(_("验收等级"), max_length=16, choices=Grade.choices, blank=True)
+    outcome = models.CharField(_("绩效评价结果"), max_length=16, choices=Outcome.choices, blank=True)
+    reason = models.TextField(_("结论理由"), blank=True)
+    result = models.CharField(_("结果"), max_length=16, choices=Result.choices, default=Result.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("决定人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("验收与绩效评价对象")
+        verbose_name_plural = _("验收与绩效评价对象")
+        ordering = ["assessment_id", "project_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "project"], name="assessment_entry_once"),
+            models.CheckConstraint(
+                condition=Q(decided_at__isnull=True) | ~Q(reason=""),
+                name="assessment_entry_decision_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(grade="") | Q(outcome=""), name="assessment_entry_grade_or_outcome"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id} · {self.project_id}"
+
+
+class Rectification(models.Model):
+    """整改: a project graded 不合格 (or 合格 with conditions) mends by a deadline, resubmits, and
+    the province re-checks it: passed or failed, with its note. One per entry."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("整改中")
+        RESUBMITTED = "resubmitted", _("已提交整改报告")
+        PASSED = "passed", _("复核通过")
+        FAILED = "failed", _("复核未通过")
+
+    entry = models.OneToOneField(AssessmentEntry, on_delete=models.CASCADE, related_name="rectification")
+    requirements = models.TextField(_("整改要求"))
+    deadline = models.DateField(_("整改期限"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    report = models.TextField(_("整改报告"), blank=True)
+    attachments = models.ManyToManyField(
+        "core.Attachment", verbose_name=_("整改佐证材料"), blank=True, related_name="+"
+    )
+    resubmitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    recheck_note = models.TextField(_("复核意见"), blank=True)
+    rechecked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("复核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rechecked_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("下达人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("下达时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("整改")
+        verbose_name_plural = _("整改")
+        ordering = ["deadline", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(requirements=""), name="rectification_has_requirements"),
+            models.CheckConstraint(
+                condition=Q(rechecked_at__isnull=True) | ~Q(recheck_note=""),
+                name="rectification_recheck_has_note",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} · {self.get_status_display()}"

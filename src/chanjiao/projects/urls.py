@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import reports_urls, taskbook_urls, views
+from . import assessment_urls, reports_urls, taskbook_urls, views
 
 app_name = "projects"
 urlpatterns = [
@@ -26,4 +26,4 @@ urlpatterns = [
 ]
 
 # each stage keeps its own pages (ADR 0003)
-urlpatterns += taskbook_urls.urlpatterns + reports_urls.urlpatterns
+urlpatterns += taskbook_urls.urlpatterns + reports_urls.urlpatterns + assessment_urls.urlpatterns

@@ -136,12 +136,11 @@ class RoundSettingsForm(forms.Form):
 
 
 class RoundForm(RoundSettingsForm):
-    call_type = forms.ChoiceField(label=_("申报通知与项目类型"))
-    kind = forms.ChoiceField(
-        label=_("评审类型"), choices=ReviewRound.Kind.choices, initial=ReviewRound.Kind.SELECTION
-    )
+    """A selection round; acceptance and performance rounds are opened by their batches."""
 
-    field_order = ["call_type", "kind"]
+    call_type = forms.ChoiceField(label=_("申报通知与项目类型"))
+
+    field_order = ["call_type"]
 
 
 class ReasonForm(forms.Form):

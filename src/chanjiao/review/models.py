@@ -202,8 +202,12 @@ class ReviewRound(models.Model):
         verbose_name_plural = _("评审轮次")
         ordering = ["-created_at", "-id"]
         constraints = [
+            # One selection round per call and type; acceptance and performance rounds are opened
+            # per batch by the projects app (RoundSubject names what they review).
             models.UniqueConstraint(
-                fields=["call", "project_type", "kind"], name="review_round_once_per_type"
+                fields=["call", "project_type"],
+                condition=Q(kind="selection"),
+                name="review_round_once_per_type",
             ),
             models.CheckConstraint(
                 condition=Q(reviews_per_application__gte=1), name="review_round_reviews_at_least_one"
@@ -220,6 +224,35 @@ class ReviewRound(models.Model):
     @property
     def province_code(self) -> str:
         return (self.call.pack.region_id or "")[:2]
+
+
+class RoundSubject(models.Model):
+    """An application a later round (acceptance, performance) reviews, named by whoever opens it.
+
+    A selection round reviews its call's applications under review; an acceptance or performance
+    round reviews the awarded applications of the projects in its batch, which the projects app
+    names here with the figures it computed from their reports (`inputs`: input code → value, as
+    the round's indicator system names them). The scoring sheet shows those figures and scores the
+    formula and gate indicators from them.
+    """
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="subjects")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="review_subjects"
+    )
+    inputs = models.JSONField(_("计算指标"), encoder=UnicodeJSONEncoder, default=dict, blank=True)
+    computed_at = models.DateTimeField(_("计算时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("评审对象")
+        verbose_name_plural = _("评审对象")
+        ordering = ["round_id", "application_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "application"], name="round_subject_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} · {self.application_id}"
 
 
 class Availability(models.Model):

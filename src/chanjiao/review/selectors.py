@@ -132,17 +132,22 @@ def round_get_for(*, actor: Actor, pk: Any) -> ReviewRound:
     return _get(rounds_for(actor), pk)
 
 
+def _subject_applications(review_round: ReviewRound) -> QuerySet[Application]:
+    return Application.objects.filter(review_subjects__round=review_round)
+
+
 def round_applications(review_round: ReviewRound) -> QuerySet[Application]:
-    """The applications a round reviews: its call's applications of its type taken into review."""
-    return (
-        Application.objects.filter(
+    """The applications a round reviews: a selection round, its call's applications of its type
+    taken into review; an acceptance or performance round, the subjects its batch named."""
+    if review_round.kind == ReviewRound.Kind.SELECTION:
+        qs = Application.objects.filter(
             call_id=review_round.call_id,
             project_type_id=review_round.project_type_id,
             status__in=UNDER_REVIEW,
         )
-        .select_related("applicant", "applicant__region")
-        .order_by("id")
-    )
+    else:
+        qs = _subject_applications(review_round)
+    return qs.select_related("applicant", "applicant__region").order_by("id")
 
 
 def round_pool(review_round: ReviewRound) -> QuerySet[ExpertProfile]:
@@ -420,7 +425,10 @@ REVIEWED = (
 def reviewed_applications(review_round: ReviewRound) -> QuerySet[Application]:
     """The applications a round reviews or has reviewed: under review, and those the panel, the
     publicity and the award decision have moved on. For reading the round after the fact (the
-    observer's every step); assignment works on `round_applications`, those still under review."""
+    observer's every step); assignment works on `round_applications`, those still under review.
+    A later round's subjects stay its subjects whatever becomes of them."""
+    if review_round.kind != ReviewRound.Kind.SELECTION:
+        return round_applications(review_round)
     return (
         Application.objects.filter(
             call_id=review_round.call_id,

@@ -35,6 +35,7 @@ from .models import (
     Exclusion,
     ExpertProfile,
     ReviewRound,
+    RoundSubject,
 )
 from .panel_selectors import PANEL_STATUSES
 from .permissions import require_pool_staff, require_province_staff_of, require_round_staff
@@ -483,6 +484,13 @@ def review_round_create(*, actor: Actor, data: dict[str, Any]) -> ReviewRound:
     if kind not in ReviewRound.Kind.values:
         errors.add("kind", "review_round.unknown_kind", _("评审类型无效（当前：%(cur)s）") % {"cur": kind})
         kind = ReviewRound.Kind.SELECTION
+    elif kind != ReviewRound.Kind.SELECTION:
+        errors.add(
+            "kind",
+            "review_round.later_kind_from_batch",
+            _("%(kind)s轮次由验收批次或绩效评价批次开启，这里只能创建遴选评审轮次（当前：%(cur)s）")
+            % {"kind": ReviewRound.Kind(kind).label, "cur": kind},
+        )
     if project_type is None:
         errors.add(
             "project_type_id",
@@ -692,3 +700,57 @@ def exclusion_remove(*, actor: Actor, exclusion: Exclusion) -> None:
             ),
         )
         exclusion.delete()
+
+
+# --- later rounds (acceptance, performance), opened by the projects app ------------------------
+
+
+def later_round_open(
+    *,
+    actor: Actor,
+    call,
+    project_type: ProjectType,
+    kind: str,
+    name: str,
+    indicator_system: IndicatorSystem,
+    subjects: dict[int, dict[str, Any]],
+    data: dict[str, Any] | None = None,
+) -> ReviewRound:
+    """An acceptance or performance round over the named applications (`subjects`: application id
+    → the inputs computed for it), with the round's settings in `data` as for a selection round.
+    The caller (the projects app's batch) has checked its own rules and holds the transaction; the
+    pool, conflicts, assignment, scoring and aggregation then work on it as on any round."""
+    if kind == ReviewRound.Kind.SELECTION:
+        raise ValueError("later_round_open opens acceptance and performance rounds only")
+    require_province_staff_of(actor, call.pack.region_id)
+    errors = ErrorCollector()
+    values = _round_values(
+        {**(data or {}), "indicator_system_id": indicator_system.pk},
+        errors,
+        call=call,
+        project_type=project_type,
+        kind=kind,
+    )
+    errors.raise_if_any()
+    values["name"] = name
+    review_round = ReviewRound.objects.create(
+        call=call, project_type=project_type, kind=kind, created_by=actor.user, **values
+    )
+    RoundSubject.objects.bulk_create(
+        RoundSubject(round=review_round, application_id=app_id, inputs=inputs)
+        for app_id, inputs in subjects.items()
+    )
+    audit_record(
+        actor=actor,
+        action="review_round.create",
+        obj=review_round,
+        changes={**diff({}, snapshot(review_round, ROUND_FIELDS)), "subjects": [None, sorted(subjects)]},
+    )
+    return review_round
+
+
+def subject_inputs_refresh(*, review_round: ReviewRound, inputs: dict[int, dict[str, Any]]) -> None:
+    """Store freshly computed inputs for a later round's subjects (before its experts score)."""
+    for subject in RoundSubject.objects.filter(round=review_round, application_id__in=inputs):
+        subject.inputs = inputs[subject.application_id]
+        subject.save(update_fields=["inputs", "computed_at"])

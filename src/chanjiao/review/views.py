@@ -303,7 +303,7 @@ def round_new(request):
             **_settings_values(form.cleaned_data),
             "call_id": int(call_id),
             "project_type_id": int(type_id),
-            "kind": form.cleaned_data["kind"],
+            "kind": ReviewRound.Kind.SELECTION,
         }
         try:
             review_round = services.review_round_create(actor=actor, data=values)
