@@ -49,6 +49,9 @@ ZERO = Decimal("0")
 CENT = Decimal("0.01")
 ENTERPRISE = "enterprise"
 SOCIAL = "social"
+# The use the plan counts as workstations provided to enterprises or society (江苏 二(六)：每年向企业或
+# 社会提供1/3左右的培训工位): training enterprise staff and social training.
+OPEN_PURPOSES = ("enterprise_staff", SOCIAL)
 TECH_SERVICE_KPI = "tech_service_income"
 WAN = Decimal("10000")
 
@@ -100,7 +103,7 @@ class Actuals:
     received_by_source: dict[str, Decimal] = field(default_factory=dict)
     spent: Decimal = ZERO
     hours: Decimal = ZERO
-    social_hours: Decimal = ZERO
+    social_hours: Decimal = ZERO  # hours provided to enterprises or society (OPEN_PURPOSES)
     kpi_by_year: dict[tuple[str, int], Decimal] = field(default_factory=dict)
     reported_periods: frozenset[int] = frozenset()  # periods with a submitted or accepted report
     last_report_id: int | None = None
@@ -221,7 +224,7 @@ def check_social_share(plan: Plan, actual: Actuals) -> Alert | None:
         figure,
         threshold,
         _(
-            "社会培训工位时数占比低于要求（当前：%(figure)s，即%(part)s / %(whole)s工位时；"
+            "向企业或社会提供的工位时数占比低于要求（当前：%(figure)s，即%(part)s / %(whole)s工位时；"
             "要求：约%(threshold)s）"
         )
         % {
@@ -593,7 +596,7 @@ def actuals_of(plan: Plan, reports: list[tuple], received: dict, spent: Decimal,
         received_by_source=dict(received),
         spent=spent,
         hours=sum(hours.values(), ZERO),
-        social_hours=hours.get(SOCIAL, ZERO),
+        social_hours=sum((hours.get(p, ZERO) for p in OPEN_PURPOSES), ZERO),
         kpi_by_year=dict(kpi_by_year),
         reported_periods=frozenset(period for _r, period, _k, _i in reports),
         last_report_id=last,

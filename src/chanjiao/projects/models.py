@@ -406,7 +406,7 @@ class PlanAlert(models.Model):
     class Rule(models.TextChoices):
         ENTERPRISE_SHARE = "enterprise_share", _("合作企业投入占比")
         INVESTMENT_BEHIND = "investment_behind", _("累计投入进度")
-        SOCIAL_SHARE = "social_share", _("社会培训工位占比")
+        SOCIAL_SHARE = "social_share", _("向企业或社会提供的工位占比")
         KPI_BEHIND = "kpi_behind", _("绩效指标年度目标")
         REPORT_MISSING = "report_missing", _("定期报告未报送")
         OVERSPENT = "overspent", _("支出超过到位资金")
