@@ -15,6 +15,7 @@ ORG_ADMIN, ORG_STAFF = Role.ORG_ADMIN, Role.ORG_STAFF
 
 ENTRIES: list[tuple[str, object, str, tuple[str, ...] | None]] = [
     ("home", _("首页"), "dashboards:home", None),
+    ("dashboard", _("数据看板"), "dashboards:dashboard", (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF)),
     ("orgs", _("单位名录"), "orgs:organization_list", (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF)),
     ("people", _("人员管理"), "orgs:person_list", (PROVINCE, ORG_ADMIN)),
     ("policy", _("政策包"), "policy:pack_list", None),
@@ -30,6 +31,12 @@ ENTRIES: list[tuple[str, object, str, tuple[str, ...] | None]] = [
     ("projects", _("立项项目"), "projects:list", (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF)),
     ("plan_alerts", _("计划预警"), "projects:plan_alerts", (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF)),
     ("reports_overdue", _("逾期报告"), "projects:reports_overdue", (PROVINCE, OBSERVER)),
+    (
+        "assessments",
+        _("验收与绩效评价"),
+        "projects:assessment_list",
+        (PROVINCE, CITY, OBSERVER, ORG_ADMIN, ORG_STAFF),
+    ),
     ("catalog", _("专业与行业目录"), "catalog:programme_list", None),
     ("audit", _("审计日志"), "core:audit_list", (PROVINCE, OBSERVER)),
     ("holidays", _("节假日表"), "core:holiday_list", (PROVINCE, OBSERVER)),
