@@ -738,7 +738,12 @@ from tests.dashboards import matrix as dashboards_matrix  # noqa: E402
 from tests.policy.matrix import API_ROWS as POLICY_API_ROWS  # noqa: E402
 from tests.policy.matrix import PAGE_ROWS as POLICY_PAGE_ROWS  # noqa: E402
 from tests.projects import matrix as projects_matrix  # noqa: E402
-from tests.projects import matrix_assessment, matrix_reports, matrix_taskbook  # noqa: E402
+from tests.projects import (  # noqa: E402
+    matrix_assessment,
+    matrix_assessment_pages,
+    matrix_reports,
+    matrix_taskbook,
+)
 from tests.review import matrix_panel, matrix_publicity, matrix_scoring, matrix_trail  # noqa: E402
 from tests.review.matrix import API_ROWS as REVIEW_API_ROWS  # noqa: E402
 from tests.review.matrix import PAGE_ROWS as REVIEW_PAGE_ROWS  # noqa: E402
@@ -756,6 +761,7 @@ for _rows in (
     matrix_notifications,
     matrix_trail,
     matrix_assessment,
+    matrix_assessment_pages,
     dashboards_matrix,
 ):
     PAGE_ROWS += _rows.PAGE_ROWS
