@@ -885,3 +885,175 @@ def panel_override(
     return TypeRanking(
         settled.project_type, settled.method, settled.quota, settled.entries, (*ranking.overrides, record)
     )
+
+
+# --- computed indicators (acceptance and performance rounds) ------------------------------------
+
+# A figure meets a minimum when it reaches it to this many decimal places (or to the figure's own
+# places when it has more): shares are computed from the reports to four places, so a share of
+# exactly a third arrives as 0.3333 and must meet "1/3", while 0.3 (30%) must not.
+MIN_PLACES = 4
+COMPUTED_KINDS = ("formula", "gate", "veto")
+_TRUE_TEXTS = ("true", "1", "yes", "是", "达标")
+_FALSE_TEXTS = ("false", "0", "no", "否", "不达标")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A computed indicator as plain data: a formula leaf, a gate leaf or a veto item.
+
+    `formula` is the indicator's `formula` field: `{input, thresholds: [{min, score}]}` for a
+    formula leaf, `{input, min}` or `{input, equals}` for a gate or a veto (whose condition is what
+    must hold: a veto fires when it fails).
+    """
+
+    code: str
+    kind: str  # formula, gate or veto
+    formula: Mapping[str, Any]
+
+    @property
+    def input(self) -> str:
+        return str((self.formula or {}).get("input") or "")
+
+    @classmethod
+    def of(cls, item: Any) -> Rule | None:
+        """From an `Indicator` row, a mapping with its fields, or a Rule; None for what is not computed."""
+        if isinstance(item, Rule):
+            return item
+        get = item.get if isinstance(item, Mapping) else lambda name, default=None: getattr(item, name, default)
+        kind = get("method", None) or get("kind", None)
+        if kind not in COMPUTED_KINDS:
+            return None
+        return cls(code=str(get("code", "")), kind=str(kind), formula=dict(get("formula", None) or {}))
+
+
+@dataclass(frozen=True)
+class ComputedIndicators:
+    """What the figures give: `values` leaf code → computed value (a formula leaf's score as a
+    Decimal, a gate's 1 or 0), `vetoed` the veto codes whose condition fails, `missing` the leaf and
+    veto codes whose figure is missing (left to the expert), each in the rules' order."""
+
+    values: Mapping[str, Decimal | int]
+    vetoed: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    def is_computed(self, code: str) -> bool:
+        return code in self.values
+
+
+def _fraction(value: Any) -> Fraction | None:
+    """A number, its decimal text or a fraction text ("1/3") as an exact Fraction; None otherwise."""
+    if isinstance(value, bool):
+        return Fraction(int(value))
+    if isinstance(value, int | Fraction):
+        return Fraction(value)
+    if isinstance(value, Decimal):
+        return Fraction(value) if value.is_finite() else None
+    if isinstance(value, float):
+        return Fraction(str(value)) if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if not text:
+            return None
+        try:
+            return Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            return None
+    return None
+
+
+def _places(value: Any) -> int:
+    """The decimal places a figure is given to (0 for an integer or a fraction text)."""
+    if isinstance(value, bool | int | Fraction):
+        return 0
+    text = str(value).strip()
+    if "/" in text or "." not in text:
+        return 0
+    try:
+        exponent = Decimal(text.replace(",", "")).as_tuple().exponent
+    except InvalidOperation:
+        return 0
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _reaches(value: Fraction, places: int, minimum: Fraction) -> bool:
+    """value ≥ minimum, the minimum taken to max(MIN_PLACES, places) decimal places (half up)."""
+    if value >= minimum:
+        return True
+    scale = 10 ** max(MIN_PLACES, places)
+    return value * scale >= _round_div(minimum.numerator * scale, minimum.denominator)
+
+
+def _truth(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | Decimal) and value in (0, 1):
+        return value == 1
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE_TEXTS:
+            return True
+        if text in _FALSE_TEXTS:
+            return False
+    return None
+
+
+def _condition_met(condition: Mapping[str, Any], value: Any) -> bool | None:
+    """Whether a gate's or veto's condition holds for the figure; None when it cannot be told."""
+    if condition.get("equals") is not None:
+        wanted, got = _truth(condition["equals"]), _truth(value)
+        return None if wanted is None or got is None else got == wanted
+    minimum = _fraction(condition.get("min"))
+    number = _fraction(value)
+    if minimum is None or number is None:
+        return None
+    return _reaches(number, _places(value), minimum)
+
+
+def _formula_score(formula: Mapping[str, Any], value: Any) -> Decimal | None:
+    """The highest threshold score whose min the figure reaches, 0 below every threshold; None when
+    the figure is not a number."""
+    number = _fraction(value)
+    if number is None or isinstance(value, bool):
+        return None
+    places = _places(value)
+    reached = [
+        Decimal(str(t["score"]))
+        for t in formula.get("thresholds") or []
+        if (minimum := _fraction(t.get("min"))) is not None and _reaches(number, places, minimum)
+    ]
+    return max(reached, default=Decimal(0))
+
+
+def computed_indicators(rules: Iterable[Any], inputs: Mapping[str, Any] | None) -> ComputedIndicators:
+    """The computed value of every formula and gate leaf, the vetoes that fire and what is missing.
+
+    `rules` are indicator rows (or mappings with `code`, `method`, `formula`, or `Rule`s); rows of
+    other methods are passed over. `inputs` maps input code → figure (a number, decimal or fraction
+    text, a boolean; None or absent when the reports say nothing). A leaf or veto whose figure is
+    missing, or is not of a kind its rule can read, is listed in `missing` and computed not at all.
+    """
+    inputs = inputs or {}
+    values: dict[str, Decimal | int] = {}
+    vetoed: list[str] = []
+    missing: list[str] = []
+    for item in rules:
+        rule = Rule.of(item)
+        if rule is None:
+            continue
+        value = inputs.get(rule.input) if rule.input else None
+        if rule.kind == "formula":
+            score = None if value is None else _formula_score(rule.formula, value)
+            if score is None:
+                missing.append(rule.code)
+            else:
+                values[rule.code] = score
+            continue
+        met = None if value is None else _condition_met(rule.formula, value)
+        if met is None:
+            missing.append(rule.code)
+        elif rule.kind == "gate":
+            values[rule.code] = 1 if met else 0
+        elif not met:
+            vetoed.append(rule.code)
+    return ComputedIndicators(values=values, vetoed=tuple(vetoed), missing=tuple(missing))
