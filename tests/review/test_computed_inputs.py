@@ -81,7 +81,11 @@ def test_formula_thresholds_in_any_order():
         "formula",
         {
             "input": "income",
-            "thresholds": [{"min": "50", "score": "5"}, {"min": "200", "score": "15"}, {"min": "100", "score": 10}],
+            "thresholds": [
+                {"min": "50", "score": "5"},
+                {"min": "200", "score": "15"},
+                {"min": "100", "score": 10},
+            ],
         },
     )
 
@@ -104,7 +108,8 @@ def test_gate_on_a_third(share, passed):
 
 
 @pytest.mark.parametrize(
-    ("figure", "passed"), [(True, 1), (False, 0), ("true", 1), ("false", 0), ("是", 1), ("否", 0), (1, 1), (0, 0)]
+    ("figure", "passed"),
+    [(True, 1), (False, 0), ("true", 1), ("false", 0), ("是", 1), ("否", 0), (1, 1), (0, 0)],
 )
 def test_boolean_gate(figure, passed):
     assert computed_indicators(RULES, {**GOOD, "reports_on_time": figure}).values["2.2.1"] == passed
@@ -132,7 +137,8 @@ def test_missing_figures_are_left_to_the_expert():
     result = computed_indicators(RULES, inputs)
 
     assert result.missing == ("2.1.2", "3.1.1", "V1")
-    assert "3.1.1" not in result.values and "2.1.2" not in result.values
+    assert "3.1.1" not in result.values
+    assert "2.1.2" not in result.values
     assert result.vetoed == ()  # a missing figure vetoes nothing
     assert result.values == {"2.1.1": 1, "2.2.1": 1}
 
@@ -175,7 +181,11 @@ def _pack_rules(pack: str, system: str) -> list[dict]:
         for item in items:
             method = item.get("method", "group")
             rules.append(
-                {"code": str(item["code"]), "method": method, "formula": item.get("formula") or item.get("gate") or {}}
+                {
+                    "code": str(item["code"]),
+                    "method": method,
+                    "formula": item.get("formula") or item.get("gate") or {},
+                }
             )
             walk(item.get("children", []))
 

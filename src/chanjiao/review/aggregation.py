@@ -920,7 +920,9 @@ class Rule:
         """From an `Indicator` row, a mapping with its fields, or a Rule; None for what is not computed."""
         if isinstance(item, Rule):
             return item
-        get = item.get if isinstance(item, Mapping) else lambda name, default=None: getattr(item, name, default)
+        get = (
+            item.get if isinstance(item, Mapping) else lambda name, default=None: getattr(item, name, default)
+        )
         kind = get("method", None) or get("kind", None)
         if kind not in COMPUTED_KINDS:
             return None
