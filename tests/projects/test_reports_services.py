@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from chanjiao.core.errors import ConflictError, Forbidden, NotFound, ValidationFailed
 from chanjiao.core.models import AuditEntry, Notification
+from chanjiao.core.selectors import audit_entries_for
 from chanjiao.projects import checks, reports_selectors, reports_services, services
 from chanjiao.projects.models import EquipmentChange, Funding, PlanAlert, ProgressReport, Project
 from tests.conftest import actor_of
@@ -250,6 +251,14 @@ def test_the_enterprise_share_alert_opens_and_later_closes(project, school_staff
     assert alert.is_open is False
     assert alert.closed_at is not None
     assert not PlanAlert.objects.filter(rule="enterprise_share", is_open=True).exists()
+    # both the opening and the closing are in the audit trail the province reads
+    trail = audit_entries_for(actor_of(province_officer)).filter(
+        object_type="projects.planalert", object_id=str(alert.pk)
+    )
+    assert sorted(trail.values_list("action", flat=True)) == ["plan_alert.close", "plan_alert.open"]
+    opened = trail.get(action="plan_alert.open")
+    assert (opened.changes["figure"], opened.changes["threshold"]) == ("30.0%", "33.3%")
+    assert opened.region_code == project.city_code
 
 
 def test_a_missing_report_is_an_alert_and_on_the_overdue_list(

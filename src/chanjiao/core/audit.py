@@ -100,6 +100,8 @@ ACTION_VERBS = {
     "industries_import": pgettext_lazy("audit action", "导入行业分类"),
     "occupations_import": pgettext_lazy("audit action", "导入职业分类"),
     "answer": pgettext_lazy("audit action", "答复"),
+    "open": pgettext_lazy("audit action", "开启"),
+    "close": pgettext_lazy("audit action", "关闭"),
 }
 
 

@@ -603,6 +603,38 @@ def actuals_of(plan: Plan, reports: list[tuple], received: dict, spent: Decimal,
     )
 
 
+def _audit(projects, events: list[tuple[str, object]]) -> None:
+    """An audit entry per alert opened or closed, written by the platform (no acting person) under
+    the project's city, so the province's staff and observer read it in the audit log."""
+    if not events:
+        return
+    from chanjiao.core.models import AuditEntry
+
+    wanted = {alert.project_id for _action, alert in events}
+    cities = dict(projects.order_by().filter(pk__in=wanted).values_list("pk", "city_code"))
+    AuditEntry.objects.bulk_create(
+        (
+            AuditEntry(
+                action=action,
+                object_type="projects.planalert",
+                object_id=str(alert.pk or ""),
+                object_repr=alert.message[:255],
+                region_code=cities.get(alert.project_id, ""),
+                changes={
+                    "project_id": alert.project_id,
+                    "rule": alert.rule,
+                    "subject": alert.subject,
+                    "figure": alert.figure,
+                    "threshold": alert.threshold,
+                    "source_section": alert.source_section,
+                },
+            )
+            for action, alert in events
+        ),
+        batch_size=500,
+    )
+
+
 def run_checks(projects, *, today: dt.date | None = None) -> dict[str, int]:
     """Checks every project of the queryset and writes its alerts: new ones opened, open ones brought
     up to date, those whose rule is now met closed. A constant number of queries, whatever the count."""
@@ -663,5 +695,6 @@ def run_checks(projects, *, today: dt.date | None = None) -> dict[str, int]:
             changed, ["figure", "threshold", "message", "report_id", "source_section"], batch_size=500
         )
         PlanAlert.objects.bulk_update(closed, ["is_open", "closed_at"], batch_size=500)
+        _audit(projects, [("plan_alert.open", a) for a in new] + [("plan_alert.close", a) for a in closed])
     counts.update(opened=len(new), updated=len(changed), closed=len(closed))
     return counts
