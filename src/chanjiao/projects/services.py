@@ -480,3 +480,121 @@ def decision_reject(*, actor: Actor, application: Application, reasons: Iterable
         )
     application.__dict__.update({"status": app.status, "row_version": app.row_version})
     return decision
+
+
+# --- awards made before the platform ----------------------------------------------------------
+
+EARLIER_AWARDABLE = (Status.SUBMITTED, Status.ENDORSED, Status.UNDER_REVIEW, Status.PUBLICISED)
+
+
+def award_record_earlier(
+    *,
+    actor: Actor,
+    application: Application,
+    approved_budget: Any,
+    starts_on: dt.date,
+    document_number: str = "",
+    start_batch: Any = None,
+) -> AwardDecision:
+    """Records an award the province made before it ran selection on the platform (历史立项): the
+    application (submitted on the platform, its review held elsewhere) is marked awarded, with the
+    decision and the project as they were made, construction starting on `starts_on`, and the task
+    book's first version generated as for any award. A province moving its running projects onto
+    the platform does this once per project; the demo's earlier cohort is made this way.
+
+    Refused: not province staff of the call's province (403); decided before, or the application
+    not submitted (409); the budget not an amount or above the request, the batch outside the plan's,
+    the start in the future (422).
+    """
+    require_decider(actor, application)
+    with transaction.atomic():
+        app = (
+            Application.objects.select_for_update()
+            .select_related("call", "project_type")
+            .get(pk=application.pk)
+        )
+        if AwardDecision.objects.filter(application_id=app.pk).exists():
+            raise ConflictError.single(
+                "application", "award.already_decided", _("该申报已有立项决定，不能重复决定")
+            )
+        if app.status not in EARLIER_AWARDABLE:
+            raise ConflictError.single(
+                "status",
+                "award.earlier_not_submitted",
+                _("只有已提交的申报可以登记历史立项（当前状态：%(cur)s）")
+                % {"cur": workflow.status_label(app.status)},
+            )
+        errors = ErrorCollector()
+        budget = application_services.parse_amount(
+            errors, "approved_budget", approved_budget, label=_("批准的省级财政支持")
+        )
+        requested = selectors.requested_provincial_fund(app)
+        if budget is not None and budget > requested:
+            errors.add(
+                "approved_budget",
+                "award.budget_above_request",
+                _("批准的省级财政支持不能超过申报书申请的省财政专项资金（当前：%(cur)s元，申请：%(req)s元）")
+                % {"cur": budget, "req": requested},
+            )
+        if starts_on > today():
+            errors.add(
+                "starts_on",
+                "award.earlier_starts_in_future",
+                _("历史立项的建设开始日期应不晚于今天（当前：%(cur)s，今天：%(today)s）")
+                % {"cur": _day(starts_on), "today": _day(today())},
+            )
+        batch = _parse_batch(
+            errors, start_batch, default=app.call.start_batch or 1, most=start_batches(app.project_type)
+        )
+        number = _clean_document_number(errors, document_number)
+        errors.raise_if_any()
+
+        decision = AwardDecision.objects.create(
+            application=app,
+            outcome=AwardDecision.Outcome.AWARDED,
+            approved_budget=budget,
+            start_batch=batch,
+            document_number=number,
+            decided_by=actor.user,
+        )
+        years = construction_years(app.project_type)
+        planned_total, planned_enterprise = selectors.planned_totals(app)
+        project = _create_project(
+            {
+                "application": app,
+                "decision": decision,
+                "title": app.title or str(app),
+                "call": app.call,
+                "project_type": app.project_type,
+                "organization": app.applicant,
+                "city_code": app.city_code,
+                "province_code": (call_province(app.call) or app.city_code[:2]) + "0000",
+                "approved_budget": budget,
+                "planned_total": planned_total,
+                "planned_enterprise": planned_enterprise,
+                "start_batch": batch,
+                "starts_on": starts_on,
+                "construction_years": years,
+                "ends_on": construction_end(starts_on, years),
+            },
+            _code_prefix(app, starts_on.year),
+        )
+        before = app.status
+        Application.objects.filter(pk=app.pk).update(status=Status.AWARDED)
+        audit_record(
+            actor=actor,
+            action="award_decision.record_earlier",
+            obj=decision,
+            changes={
+                **diff({}, snapshot(decision, DECISION_FIELDS)),
+                "application_status": [before, Status.AWARDED],
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="project.create",
+            obj=project,
+            changes=diff({}, snapshot(project, PROJECT_FIELDS)),
+        )
+        taskbook_services.task_book_generate(project, actor=actor)
+    return decision
