@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from chanjiao.ops.demo_data import DEMO_PASSWORD, demo_accounts
+from chanjiao.ops.demo_projects import seed_projects_scenario
 from chanjiao.ops.demo_review import seed_review_scenario
 from chanjiao.ops.reference import load_reference_seeds
 
@@ -16,16 +17,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_serve: bool = False, **options):
         started = time.monotonic()
-        self.stdout.write("1/5 数据库迁移…")
+        self.stdout.write("1/6 数据库迁移…")
         call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("2/5 参考数据（行政区划、专业与行业目录、政策包）…")
+        self.stdout.write("2/6 参考数据（行政区划、专业与行业目录、政策包）…")
         for line in load_reference_seeds():
             self.stdout.write(f"    {line}")
-        self.stdout.write("3/5 演示数据…")
+        self.stdout.write("3/6 演示数据…")
         call_command("demo_data", scale="small", stdout=self.stdout)
-        self.stdout.write("4/5 专家评审演示（江苏）…")
+        self.stdout.write("4/6 专家评审演示（江苏）…")
         self.print_review(seed_review_scenario())
-        self.stdout.write(f"5/5 准备完成（{time.monotonic() - started:.1f} 秒）\n")
+        self.stdout.write("5/6 建设与验收演示（江苏2023年第一批项目）…")
+        self.print_projects(seed_projects_scenario())
+        self.stdout.write(f"6/6 准备完成（{time.monotonic() - started:.1f} 秒）\n")
         self.print_accounts()
         if not no_serve:
             call_command("serve")
@@ -43,6 +46,15 @@ class Command(BaseCommand):
             f"人员 {made['people']} 人，专家入库（两省） {made['experts'] + made['other_profiles']} 人，"
             f"评审轮次 {made['rounds']} 个"
         )
+
+    def print_projects(self, scenario):
+        made = scenario.created
+        walk = scenario.walkthrough
+        self.stdout.write(f"    申报通知：{scenario.call.title}（立项项目 {len(scenario.projects)} 个）")
+        self.stdout.write(
+            f"    演示项目：{walk.code} {walk.title}（{walk.organization.name}，/projects/{walk.pk}/）"
+        )
+        self.stdout.write(f"    本次新建：项目 {made['projects']} 个，定期报告 {made['reports']} 份")
 
     def print_accounts(self):
         self.stdout.write(self.style.MIGRATE_HEADING(f"演示账号（密码均为 {DEMO_PASSWORD}）："))
