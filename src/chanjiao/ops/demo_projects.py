@@ -368,3 +368,18 @@ def submit_demo_self_assessments(*, leave_to: str | None = "js_school_admin") ->
         assessment_services.self_assessment_submit(actor=actor, entry=entry)
         n += 1
     return n
+
+
+def latest_assessment_round():
+    """The review round of the latest Jiangsu acceptance or performance batch under expert review."""
+    from chanjiao.review.models import ReviewRound
+
+    return (
+        ReviewRound.objects.filter(
+            assessment__status="reviewing",
+            assessment__province_code="320000",
+            kind__in=("acceptance", "performance"),
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
