@@ -39,7 +39,7 @@ def _share(part: Decimal, whole: Decimal) -> str | None:
 
 
 def _number(value: Decimal) -> str:
-    return str(value.normalize()) if value == value.to_integral() else str(value)
+    return f"{value.normalize():f}" if value == value.to_integral() else str(value)
 
 
 def _reports_complete(plan: checks.Plan, actual: checks.Actuals, today: dt.date) -> bool:
