@@ -33,7 +33,8 @@ class LeafOut(Schema):
     code: str
     name: str
     kind: str = Field(
-        description="expert 专家评分；formula 按填报数据分档（由专家按规则评分）；gate 达标判定"
+        description="expert 专家评分；formula 按填报数据分档；gate 达标判定（遴选评审由专家按规则评分，"
+        "验收、绩效评价按填报数据计算，见 computed）"
     )
     min: Decimal
     max: Decimal
@@ -68,6 +69,15 @@ class TreeOut(Schema):
     vetoes: list[VetoOut]
 
 
+class ComputedOut(Schema):
+    code: str = Field(description="formula、gate 指标或一票否决项的编号")
+    value: bool | Decimal | None = Field(
+        description="按填报数据计算的分值（达标判定为 true / false；否决项为是否否决）；数据缺失时为空，由专家评定"
+    )
+    basis: str = Field(description="计算依据：数据名称、数值和单位")
+    missing: bool
+
+
 class SheetOut(Schema):
     id: int | None = Field(description="尚未保存过草稿时为空")
     assignment_id: int
@@ -87,6 +97,10 @@ class SheetOut(Schema):
     submitted_at: dt.datetime | None
     review_deadline: dt.datetime | None
     tree: TreeOut | None = Field(description="本轮指标体系；未设置时为空")
+    computed: list[ComputedOut] = Field(
+        default_factory=list,
+        description="验收、绩效评价轮次按填报数据计算的指标和否决项（计算所得的分值不能修改）；遴选评审为空",
+    )
 
 
 class SheetDetailOut(SheetOut):
@@ -172,6 +186,32 @@ def _status_display(status: str | None) -> str:
     return str(ScoreSheet.Status(status).label)
 
 
+def computed_out(layout: Layout | None, sheet: ScoreSheet) -> list[dict]:
+    computation = (
+        scoring_selectors.computation_of(sheet.round, sheet.application_id, layout)
+        if layout is not None
+        else None
+    )
+    if computation is None:
+        return []
+    rows = []
+    for rule in layout.rules:
+        if rule.kind == "veto":
+            value = None if computation.is_missing(rule.code) else rule.code in computation.vetoed
+        else:
+            raw = computation.result.values.get(rule.code)
+            value = None if raw is None else (bool(raw) if rule.kind == "gate" else raw)
+        rows.append(
+            {
+                "code": rule.code,
+                "value": value,
+                "basis": computation.basis.get(rule.code, ""),
+                "missing": computation.is_missing(rule.code),
+            }
+        )
+    return rows
+
+
 def sheet_out(sheet: ScoreSheet, *, with_tree: bool = True) -> dict:
     review_round = sheet.round
     layout = scoring_selectors.layout_of(review_round)
@@ -198,6 +238,7 @@ def sheet_out(sheet: ScoreSheet, *, with_tree: bool = True) -> dict:
         "submitted_at": local(sheet.submitted_at),
         "review_deadline": local(review_round.review_deadline),
         "tree": tree_out(layout) if with_tree else None,
+        "computed": computed_out(layout, sheet),
     }
 
 

@@ -26,8 +26,8 @@ from chanjiao.core.errors import NotFound
 from chanjiao.core.permissions import Actor, Role
 from chanjiao.policy.models import Indicator, IndicatorSystem
 
-from .aggregation import ScoringTree
-from .models import Assignment, ReviewRound, ScoreSheet
+from .aggregation import ComputedIndicators, Rule, ScoringTree, computed_indicators
+from .models import Assignment, ReviewRound, RoundSubject, ScoreSheet
 from .selectors import assigned_application_get_for, expert_assignments, rounds_for
 
 # How a sheet's status reads when there is no sheet yet.
@@ -51,6 +51,7 @@ class LeafView:
     points: Decimal  # its share of the total, in points
     description: str
     how: str  # formula and gate: the rule the plan gives, for the expert to apply
+    input: str = ""  # formula and gate: the code of the figure it is computed from
 
     @property
     def field(self) -> str:
@@ -93,6 +94,17 @@ class VetoView:
     code: str
     name: str
     how: str
+    input: str = ""
+
+
+@dataclass(frozen=True)
+class InputDef:
+    """A figure the system's formula, gate and veto items are computed from (IndicatorSystem.inputs)."""
+
+    code: str
+    name: str
+    unit: str
+    type: str
 
 
 @dataclass(frozen=True)
@@ -104,10 +116,15 @@ class Layout:
     tree: ScoringTree
     sections: tuple[Section, ...]
     vetoes: tuple[VetoView, ...]
+    rules: tuple[Rule, ...] = ()  # the formula, gate and veto items, for computed_indicators
+    inputs: tuple[InputDef, ...] = ()
 
     @property
     def total(self) -> Decimal:
         return self.tree.total
+
+    def input_def(self, code: str) -> InputDef | None:
+        return next((i for i in self.inputs if i.code == code), None)
 
     @property
     def leaves(self) -> list[LeafView]:
@@ -175,6 +192,7 @@ def _layout(system: IndicatorSystem) -> Layout:
                 points=leaf.points,
                 description=row.description,
                 how=_how(row, inputs),
+                input=str((row.formula or {}).get("input") or "") if leaf.kind != "expert" else "",
             )
             parts.setdefault(key, (title, []))[1].append(view)
             points += leaf.points
@@ -187,11 +205,23 @@ def _layout(system: IndicatorSystem) -> Layout:
             )
         )
     vetoes = tuple(
-        VetoView(code=row.code, name=row.name, how=_how(row, inputs))
+        VetoView(
+            code=row.code,
+            name=row.name,
+            how=_how(row, inputs),
+            input=str((row.formula or {}).get("input") or ""),
+        )
         for row in rows
         if row.method == Indicator.Method.VETO
     )
-    return Layout(system.pk, str(system), tree, tuple(sections), vetoes)
+    rules = tuple(rule for row in rows if (rule := Rule.of(row)) is not None)
+    input_defs = tuple(
+        InputDef(
+            str(i.get("code", "")), str(i.get("name", "")), str(i.get("unit", "")), str(i.get("type", ""))
+        )
+        for i in system.inputs or []
+    )
+    return Layout(system.pk, str(system), tree, tuple(sections), vetoes, rules, input_defs)
 
 
 def layout_of(review_round: ReviewRound) -> Layout | None:
@@ -220,6 +250,118 @@ def scoring_tree(review_round: ReviewRound) -> ScoringTree | None:
     return layout.tree if layout is not None else None
 
 
+# --- computed indicators (acceptance and performance rounds) ------------------------------------
+
+
+@dataclass(frozen=True)
+class Computation:
+    """What a later round's figures give for one subject: the computed leaves and vetoes
+    (aggregation.computed_indicators) and, for each formula, gate and veto item, the figure it rests
+    on as the sheet shows it ("合作企业实际投入占比 35.12%", or that the figure is missing)."""
+
+    result: ComputedIndicators
+    basis: dict[str, str]
+
+    def is_computed(self, code: str) -> bool:
+        return code in self.result.values
+
+    def is_missing(self, code: str) -> bool:
+        return code in self.result.missing
+
+    @property
+    def vetoed(self) -> tuple[str, ...]:
+        return self.result.vetoed
+
+
+def _number_text(number: Decimal, *, grouped: bool = False) -> str:
+    """10 → "10", 120.50 → "120.5", and with `grouped` 31200000 → "31,200,000"."""
+    number = number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+    return format(number, ",f" if grouped else "f")
+
+
+def figure_text(definition: InputDef | None, code: str, value: Any) -> str:
+    """An input's figure with its name and unit: 合作企业实际投入占比 35.12%, 建设资金实际总投入
+    31,200,000元, 按时上报… 是; a missing figure says so."""
+    name = definition.name if definition is not None else code
+    kind = definition.type if definition is not None else ""
+    unit = definition.unit if definition is not None else ""
+    if value is None:
+        return _("%(name)s 暂无数据") % {"name": name}
+    if kind == "boolean" or isinstance(value, bool):
+        truth = value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1", "是")
+        return f"{name} {_('是') if truth else _('否')}"
+    try:
+        number = Decimal(str(value).replace(",", "").strip())
+    except ArithmeticError:
+        return f"{name} {value}"
+    if not number.is_finite():
+        return f"{name} {value}"
+    if kind == "share":
+        return f"{name} {(number * 100).quantize(CENT)}%"
+    return f"{name} {_number_text(number, grouped=kind == 'money')}{unit}"
+
+
+def subject_inputs(review_round: ReviewRound, application_id: Any) -> dict[str, Any] | None:
+    """The figures a later round's batch computed for one of its subjects; None for a selection
+    round (its formula and gate leaves are scored by the experts from the application)."""
+    if review_round.kind == ReviewRound.Kind.SELECTION:
+        return None
+    inputs = (
+        RoundSubject.objects.filter(round=review_round, application_id=application_id)
+        .values_list("inputs", flat=True)
+        .first()
+    )
+    return dict(inputs or {})
+
+
+def computation_of(
+    review_round: ReviewRound, application_id: Any, layout: Layout | None = None
+) -> Computation | None:
+    """The computed leaves and vetoes of a subject of a later round, with the figures they rest on;
+    None for a selection round or a round without an indicator system."""
+    layout = layout if layout is not None else layout_of(review_round)
+    if layout is None:
+        return None
+    inputs = subject_inputs(review_round, application_id)
+    if inputs is None:
+        return None
+    result = computed_indicators(layout.rules, inputs)
+    basis = {
+        rule.code: figure_text(layout.input_def(rule.input), rule.input, inputs.get(rule.input))
+        for rule in layout.rules
+        if rule.input
+    }
+    return Computation(result, basis)
+
+
+def stored_score(layout: Layout, code: str, value: Decimal | int) -> Any:
+    """A computed value as a sheet stores it: a gate True/False, a score as its text ("10")."""
+    leaf = layout.tree.leaves[code]
+    if leaf.kind == "gate":
+        return bool(value)
+    return _number_text(Decimal(value))
+
+
+def prefill(
+    layout: Layout, computation: Computation | None, scores: dict[str, Any], vetoes: list[str]
+) -> None:
+    """Put the computed values in `scores` (in the tree's order) and the fired vetoes in `vetoes`."""
+    if computation is None:
+        return
+    for code, value in computation.result.values.items():
+        if code in layout.tree.leaves:
+            scores[code] = stored_score(layout, code, value)
+    ordered = {code: scores[code] for code in [*layout.tree.leaves, *scores] if code in scores}
+    scores.clear()
+    scores.update(ordered)
+    fired = [c for c in computation.vetoed if c not in vetoes]
+    if fired:
+        marked = [*vetoes, *fired]
+        vetoes[:] = [c for c in layout.tree.vetoes if c in marked] + [
+            c for c in marked if c not in layout.tree.vetoes
+        ]
+
+
 # --- the expert's own sheet ----------------------------------------------------------------------
 
 
@@ -234,6 +376,16 @@ def _sheet_or_new(assignment: Assignment) -> ScoreSheet:
             application=assignment.application,
             row_version=0,
         )
+        # a later round's sheet starts with what its figures give
+        layout = layout_of(assignment.round)
+        if layout is not None and assignment.round.kind != ReviewRound.Kind.SELECTION:
+            sheet.scores, sheet.vetoes = {}, []
+            prefill(
+                layout,
+                computation_of(assignment.round, assignment.application_id, layout),
+                sheet.scores,
+                sheet.vetoes,
+            )
     return sheet
 
 

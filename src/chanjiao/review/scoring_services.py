@@ -14,6 +14,12 @@ system (scoring_selectors.layout_of). What each write refuses, in the order it i
 - bad values: 422 with every problem at once (aggregation's `score.*`, `veto.*`, `comment.*` codes
   at `scores.<leaf>`, `vetoes.<code>`, `comments.<first-level code>`, and this module's own).
 
+In an acceptance or performance round the formula and gate leaves whose figures the batch computed
+(RoundSubject.inputs) are scored from them, not by the expert: the sheet holds the computed values,
+a different value sent for one is refused (422 `score_sheet.computed_leaf`, with the value sent and
+the computed one), and a veto whose condition the figures fail stays marked. A leaf whose figure is
+missing is the expert's to score as in a selection round.
+
 A draft's values are the expert's alone until submitted: the audit log records which parts of a
 draft changed, not what they say (staff and the observer read the log); a submission records them.
 """
@@ -22,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -38,7 +44,7 @@ from chanjiao.core.permissions import Actor, Role
 from . import conflicts
 from .aggregation import sheet_total, validate_sheet
 from .models import Assignment, ReviewRound, ScoreSheet
-from .scoring_selectors import Layout, layout_of
+from .scoring_selectors import Computation, Layout, computation_of, layout_of, prefill
 
 Status = ScoreSheet.Status
 Recommendation = ScoreSheet.Recommendation
@@ -255,6 +261,68 @@ def check_sheet(layout: Layout, values: Mapping[str, Any], errors: ErrorCollecto
         )
 
 
+def _leaf_value_text(is_gate: bool, value: Any) -> str:
+    """How a leaf's value reads in a message: 达标 / 不达标 for a gate, the number as written."""
+    if is_gate:
+        passed = _gate_value(value)
+        if isinstance(passed, bool):
+            return _("达标") if passed else _("不达标")
+    return str(value)
+
+
+def _same_value(is_gate: bool, given: Any, required: Any) -> bool:
+    if is_gate:
+        return _gate_value(given) is bool(required)
+    try:
+        number = Decimal(str(given).strip())
+    except InvalidOperation:
+        return False
+    return number.is_finite() and number == Decimal(required)
+
+
+def apply_computed(
+    layout: Layout,
+    computation: Computation | None,
+    values: dict[str, Any],
+    errors: ErrorCollector,
+    *,
+    check: bool = True,
+) -> None:
+    """A later round's computed leaves and vetoes into the sheet's values (clean_sheet's form).
+
+    With `check`, a value the expert sent for a computed leaf that differs from the computed one is
+    refused at its field; one left out is filled in. A veto the figures fire is marked whether sent
+    or not. Nothing happens in a selection round (`computation` None)."""
+    if computation is None:
+        return
+    scores = values["scores"]
+    for code, value in computation.result.values.items() if check else ():
+        leaf = layout.tree.leaves.get(code)
+        given = scores.get(code)
+        if leaf is None or given is None or _same_value(leaf.kind == "gate", given, value):
+            continue
+        required = bool(value) if leaf.kind == "gate" else format(Decimal(value).normalize(), "f")
+        errors.add(
+            f"scores.{code}",
+            "score_sheet.computed_leaf",
+            _(
+                "“%(leaf)s”按填报数据计算（计算依据：%(basis)s），不能修改（当前：%(cur)s；应为：%(required)s）"
+            )
+            % {
+                "leaf": leaf.label,
+                "basis": computation.basis.get(code, ""),
+                "cur": _leaf_value_text(leaf.kind == "gate", given),
+                "required": _leaf_value_text(leaf.kind == "gate", required),
+            },
+        )
+    prefill(layout, computation, scores, values["vetoes"])
+
+
+def computation_for(assignment: Assignment, layout: Layout) -> Computation | None:
+    """The computed leaves and vetoes of the assignment's application in its round (None: selection)."""
+    return computation_of(assignment.round, assignment.application_id, layout)
+
+
 def running_total(layout: Layout, values: Mapping[str, Any]) -> Decimal | None:
     """The draft's total so far (empty leaves count 0), or None while a value cannot be counted."""
     try:
@@ -314,6 +382,7 @@ def sheet_save(
         _check_version(sheet, expected_version)
         errors = ErrorCollector()
         values = clean_sheet(layout, data, errors)
+        apply_computed(layout, computation_for(assignment, layout), values, errors)
         check_sheet(layout, values, errors, draft=True)
         errors.raise_if_any()
         created = sheet is None
@@ -360,6 +429,8 @@ def sheet_submit(
         given = {k: v for k, v in (data or {}).items() if k in CONTENT_FIELDS and v is not None}
         errors = ErrorCollector()
         values = clean_sheet(layout, {**stored, **given}, errors)
+        # the stored draft's computed values are replaced by today's figures; only what is sent is checked
+        apply_computed(layout, computation_for(assignment, layout), values, errors, check="scores" in given)
         check_sheet(layout, values, errors, draft=False)
         errors.raise_if_any()
         created = sheet is None

@@ -22,7 +22,7 @@ from . import scoring_selectors, scoring_services, selectors
 from .forms import ReasonForm
 from .models import ReviewRound, ScoreSheet
 from .permissions import EXPERT_ROLES, READ_ROLES
-from .scoring_selectors import Layout, LeafView, Section
+from .scoring_selectors import Computation, Layout, LeafView, Section, VetoView
 
 Status = ScoreSheet.Status
 
@@ -50,6 +50,17 @@ class Input:
 class LeafRow:
     leaf: LeafView
     input: Input
+    computed: bool = False  # scored from the figures: read-only for the expert
+    missing: bool = False  # a figure it is computed from is missing: the expert scores it
+    basis: str = ""  # the figure it rests on, with its name and unit
+
+
+@dataclass
+class VetoRow:
+    veto: VetoView
+    marked: bool
+    computed: bool = False  # fired by the figures: stays marked
+    basis: str = ""
 
 
 @dataclass
@@ -107,7 +118,7 @@ class SheetView:
     """The sheet laid out for a template: inputs per leaf and first-level comment, with their errors."""
 
     sections: list[SectionRow]
-    vetoes: list[tuple[Any, bool]]  # (VetoView, marked)
+    vetoes: list[VetoRow]
     overall: Input
     recommendation: Input
     veto_errors: list[str]
@@ -116,8 +127,25 @@ class SheetView:
     error_count: int
 
 
+def _leaf_row(leaf: LeafView, value: Input, computation: Computation | None) -> LeafRow:
+    if computation is None or leaf.kind not in ("formula", "gate"):
+        return LeafRow(leaf, value)
+    return LeafRow(
+        leaf,
+        value,
+        computed=computation.is_computed(leaf.code),
+        missing=computation.is_missing(leaf.code),
+        basis=computation.basis.get(leaf.code, ""),
+    )
+
+
 def sheet_view(
-    layout: Layout, values: Mapping[str, Any], errors: Iterable[FieldError], *, total
+    layout: Layout,
+    values: Mapping[str, Any],
+    errors: Iterable[FieldError],
+    *,
+    total,
+    computation: Computation | None = None,
 ) -> SheetView:
     errors = list(errors)
     by_field: dict[str, list[str]] = defaultdict(list)
@@ -131,8 +159,10 @@ def sheet_view(
                 part.code,
                 part.name,
                 [
-                    LeafRow(
-                        leaf, Input(leaf.field, _shown(scores.get(leaf.code)), by_field.pop(leaf.field, []))
+                    _leaf_row(
+                        leaf,
+                        Input(leaf.field, _shown(scores.get(leaf.code)), by_field.pop(leaf.field, [])),
+                        computation,
                     )
                     for leaf in part.leaves
                 ],
@@ -152,7 +182,15 @@ def sheet_view(
     other = [e for e in errors if e.field in by_field]
     return SheetView(
         sections=sections,
-        vetoes=[(v, v.code in marked) for v in layout.vetoes],
+        vetoes=[
+            VetoRow(
+                v,
+                v.code in marked,
+                computed=computation is not None and v.code in computation.vetoed,
+                basis=computation.basis.get(v.code, "") if computation is not None else "",
+            )
+            for v in layout.vetoes
+        ],
         overall=overall,
         recommendation=recommendation,
         veto_errors=veto_errors,
@@ -178,15 +216,20 @@ def _sheet_context(
     scoring, late = _open_for_scoring(review_round)
     editable = layout is not None and sheet.status == Status.DRAFT and scoring and not late
     view = None
+    computation = None
     if layout is not None:
         values = values if values is not None else stored_values(sheet)
+        computation = scoring_selectors.computation_of(review_round, sheet.application_id, layout)
         if sheet.status == Status.SUBMITTED and not errors:
             total = sheet.total
         else:
-            total = scoring_services.running_total(
-                layout, scoring_services.clean_sheet(layout, values, ErrorCollector())
-            )
-        view = sheet_view(layout, values, errors, total=total)
+            cleaned = scoring_services.clean_sheet(layout, values, ErrorCollector())
+            if sheet.status == Status.DRAFT:
+                # a draft shows the computed values of today's figures, as its submission will hold
+                scoring_services.apply_computed(layout, computation, cleaned, ErrorCollector(), check=False)
+                values = {**values, "scores": cleaned["scores"], "vetoes": cleaned["vetoes"]}
+            total = scoring_services.running_total(layout, cleaned)
+        view = sheet_view(layout, values, errors, total=total, computation=computation)
     return {
         "sheet": sheet,
         "application": sheet.application,
@@ -202,6 +245,7 @@ def _sheet_context(
         "version": sheet.row_version,
         "saved_at": timezone.now(),
         "recommendations": ScoreSheet.Recommendation.choices,
+        "computation": computation,
     }
 
 
@@ -269,8 +313,16 @@ def my_sheet_total(request, application_id: int):
     values = posted_values(request, layout)
     errors = ErrorCollector()
     cleaned = scoring_services.clean_sheet(layout, values, errors)
+    computation = scoring_selectors.computation_of(sheet.round, sheet.application_id, layout)
+    scoring_services.apply_computed(layout, computation, cleaned, errors)
     scoring_services.check_sheet(layout, cleaned, errors, draft=True)
-    view = sheet_view(layout, values, errors.errors, total=scoring_services.running_total(layout, cleaned))
+    view = sheet_view(
+        layout,
+        values,
+        errors.errors,
+        total=scoring_services.running_total(layout, cleaned),
+        computation=computation,
+    )
     return render(request, "review/scoring/partials/total.html", {"view": view, "layout": layout})
 
 
