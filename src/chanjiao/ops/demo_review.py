@@ -840,6 +840,11 @@ def _sheet_values(layout, assignment) -> dict:
         value = leaf.min + (leaf.max - leaf.min) * Decimal(str(round(q, 3)))
         value = (value * 2).quantize(Decimal(1)) / 2  # to half points
         scores[code] = str(min(max(value, leaf.min), leaf.max))
+    # an acceptance or performance round scores its formula and gate leaves from the batch's figures
+    from chanjiao.review.scoring_selectors import computation_of, prefill
+
+    vetoes: list[str] = []
+    prefill(layout, computation_of(assignment.round, assignment.application_id, layout), scores, vetoes)
     comment = COMMENTS[0] if q >= 0.8 else COMMENTS[1] if q >= 0.65 else COMMENTS[2]
     if q >= 0.85:
         recommendation = ScoreSheet.Recommendation.STRONG
@@ -851,6 +856,7 @@ def _sheet_values(layout, assignment) -> dict:
         recommendation = ScoreSheet.Recommendation.NOT_RECOMMENDED
     return {
         "scores": scores,
+        "vetoes": vetoes,
         "comments": {code: f"{name}：{comment}。" for code, name in layout.tree.first_level.items()},
         "overall_comment": f"{assignment.application.title}{comment}。",
         "recommendation": recommendation,
