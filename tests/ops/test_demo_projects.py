@@ -78,3 +78,115 @@ def test_the_walkthrough_draft_trips_the_enterprise_share_alert_until_mended(sce
     assert not PlanAlert.objects.filter(
         project=scenario.walkthrough, rule="enterprise_share", is_open=True
     ).exists()
+
+
+def test_with_the_demo_aids_the_cohort_is_accepted_rectified_and_assessed(scenario):
+    """The README's walkthrough after the report, through the services the pages call."""
+    from chanjiao.ops.demo_projects import latest_assessment_round, submit_demo_self_assessments
+    from chanjiao.ops.demo_review import submit_demo_sheets
+    from chanjiao.projects import assessment_services as batches
+    from chanjiao.projects.models import Assessment, AssessmentEntry, Rectification
+    from chanjiao.review.assignment import assign_exact
+    from chanjiao.review.conflicts import conflicts_compute
+    from chanjiao.review.panel_services import panel_open
+
+    province = _actor("js_province")
+    school = _actor("js_school_admin")
+    walk = scenario.walkthrough
+    report = ProgressReport.objects.get(project=walk, period=3)
+    reports_services.report_submit(actor=school, report=report)
+    reports_services.report_accept(actor=_actor("js_province"), report=report)
+
+    batch = batches.assessment_create(
+        actor=province,
+        data={
+            "kind": "acceptance",
+            "call_id": scenario.call.pk,
+            "project_type_id": walk.project_type_id,
+            "year": 2026,
+            "project_ids": [p.pk for p in scenario.projects],
+            "self_assessment_due": str(dt.date.today() + dt.timedelta(days=14)),
+            "reviews_per_application": 3,
+        },
+    )
+    entries = {e.project_id: e for e in AssessmentEntry.objects.filter(assessment=batch)}
+    assert len(entries) == 4
+    # the computed figures come from the reports: the walkthrough school's enterprise share is 30%
+    assert Decimal(entries[walk.pk].inputs["enterprise_share"]) < Decimal("0.3334")
+    assert entries[walk.pk].inputs["reports_on_time"] is True
+    batches.self_assessment_save(
+        actor=school,
+        entry=entries[walk.pk],
+        data={"self_assessment": "按任务书完成建设。", "self_score": "85"},
+    )
+    batches.self_assessment_submit(actor=school, entry=AssessmentEntry.objects.get(pk=entries[walk.pk].pk))
+    assert submit_demo_self_assessments() == 3
+    batch = batches.assessment_start_review(actor=province, assessment=Assessment.objects.get(pk=batch.pk))
+    review_round = latest_assessment_round()
+    assert review_round == batch.round
+    conflicts_compute(actor=province, review_round=review_round)
+    assign_exact(actor=province, review_round=review_round)
+    assert submit_demo_sheets(review_round, leave_to=None) == 12
+    panel_open(actor=province, review_round=review_round)
+    batch = batches.assessment_conclude(actor=province, assessment=Assessment.objects.get(pk=batch.pk))
+    graded = AssessmentEntry.objects.filter(assessment=batch)
+    assert all(e.score is not None and e.grade for e in graded)
+
+    # the walkthrough school is sent to rectify, mends, and passes the re-check
+    entry = graded.get(project=walk)
+    batches.entry_decide(
+        actor=province,
+        entry=entry,
+        data={
+            "decision": "rectify",
+            "reason": "合作企业实际投入占比低于三分之一",
+            "requirements": "补足合作企业投入并提交到位凭证",
+            "deadline": str(dt.date.today() + dt.timedelta(days=30)),
+        },
+    )
+    walk.refresh_from_db()
+    assert walk.status == "rectifying"
+    rectification = Rectification.objects.get(entry=entry)
+    batches.rectification_submit(
+        actor=school, rectification=rectification, data={"report": "企业设备已到位。"}
+    )
+    batches.rectification_recheck(
+        actor=province,
+        rectification=Rectification.objects.get(pk=rectification.pk),
+        data={"passed": True, "note": "已补足"},
+    )
+    walk.refresh_from_db()
+    assert walk.status == "accepted"
+
+    # a final performance assessment gives the walkthrough project an outcome with its reason
+    performance = batches.assessment_create(
+        actor=province,
+        data={
+            "kind": "performance",
+            "call_id": scenario.call.pk,
+            "project_type_id": walk.project_type_id,
+            "year": 2026,
+            "is_final": True,
+            "project_ids": [walk.pk],
+            "self_assessment_due": str(dt.date.today() + dt.timedelta(days=14)),
+            "reviews_per_application": 3,
+        },
+    )
+    entry = AssessmentEntry.objects.get(assessment=performance)
+    batches.self_assessment_save(
+        actor=school, entry=entry, data={"self_assessment": "四技服务到账逐年增长。"}
+    )
+    batches.self_assessment_submit(actor=school, entry=AssessmentEntry.objects.get(pk=entry.pk))
+    performance = batches.assessment_start_review(actor=province, assessment=performance)
+    conflicts_compute(actor=province, review_round=performance.round)
+    assign_exact(actor=province, review_round=performance.round)
+    assert submit_demo_sheets(performance.round, leave_to=None) == 3
+    panel_open(actor=province, review_round=performance.round)
+    batches.assessment_conclude(actor=province, assessment=Assessment.objects.get(pk=performance.pk))
+    batches.entry_decide(
+        actor=province,
+        entry=AssessmentEntry.objects.get(pk=entry.pk),
+        data={"outcome": "reward", "reason": "建设成效显著、运行机制完善"},
+    )
+    entry.refresh_from_db()
+    assert (entry.outcome, entry.result) == ("reward", "decided")
