@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import CharField, Count, Q, Sum
-from django.db.models.functions import Cast, Substr
+from django.db import connection
+from django.db.models import CharField, Count, IntegerField, Q, Sum
+from django.db.models.functions import Cast, ExtractYear, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -325,7 +326,7 @@ def dashboard_for(actor: Actor, *, today: dt.date | None = None) -> Dashboard:
     funds_type: dict[tuple, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     funds_city: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for year, source, report_status, type_id, city, received, spent in (
-        counted.annotate(year=Substr(Cast("report__period_end", CharField()), 1, 4))
+        counted.annotate(year=_year_of("report__period_end"))
         .values_list(
             "year",
             "source",
@@ -405,6 +406,16 @@ def dashboard_for(actor: Actor, *, today: dt.date | None = None) -> Dashboard:
             _reports_table(projects, today, limit=REPORT_ROWS_SHOWN if view == CITY_VIEW else None)
         )
     return board
+
+
+def _year_of(field_name: str):
+    """The year of a date column, as an integer. SQLite keeps dates as ISO text and Django's
+    ExtractYear calls back into Python for every row there (twice the time of the whole funding sum
+    at 150,000 lines), so on SQLite the year is the text's first four characters; elsewhere the
+    database's own EXTRACT. Tested on both engines (tests/dashboards/test_dashboard.py)."""
+    if connection.vendor == "sqlite":
+        return Cast(Substr(Cast(field_name, CharField()), 1, 4), IntegerField())
+    return ExtractYear(field_name)
 
 
 def _region_names(view: str, scope_code: str, by_city) -> dict[str, str]:
@@ -573,7 +584,7 @@ def _funding_table(funds_year: dict) -> Table:
     rows = []
     for year in sorted(funds_year):
         values = funds_year[year]
-        row = {"_key": year, "year": year}
+        row = {"_key": str(year), "year": str(year)}
         for s in sources:
             row[s] = values.get(s, Decimal(0))
         row["total"] = sum((values.get(s, Decimal(0)) for s in sources), Decimal(0))
