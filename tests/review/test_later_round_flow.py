@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from chanjiao.applications.models import Status
-from chanjiao.core.errors import ValidationFailed
+from chanjiao.core.errors import ConflictError, ValidationFailed
 from chanjiao.policy.models import Indicator, IndicatorSystem
 from chanjiao.review import assignment as assigning
 from chanjiao.review import (
@@ -350,3 +350,78 @@ def test_the_observer_record_reads_a_later_round(batch, province_officer, observ
     html = client_for(observer).get(f"/review/rounds/{review_round.pk}/trail/").content.decode()
     assert "第一批验收" in html
     assert "提交评分表" in html
+
+
+def test_the_round_page_speaks_of_the_batch(batch, province_officer):
+    review_round, apps, _experts, _insider = batch
+
+    html = client_for(province_officer).get(f"/review/rounds/{review_round.pk}/").content.decode()
+
+    assert 'data-later-round="acceptance"' in html
+    assert "各验收对象的评审专家" in html
+    assert "各申报的评审专家" not in html
+    assert "合作企业实际投入占比 35.12%" in html  # the subjects' figures
+    assert "合作企业实际投入占比 暂无数据" in html
+    assert "验收对象0" in html
+    # what only selection has is not shown: the quota, the publicity, the award decision
+    assert "本批推荐名额" not in html
+    assert "公示期（工作日）" not in html
+    assert 'data-tab="publicity"' not in html
+    assert 'data-stage="publicity"' not in html
+    assert 'data-stage="conclusion"' in html
+    assert "data-decisions" not in html
+
+
+def test_a_selection_round_page_is_unchanged(review, province_officer):
+    html = client_for(province_officer).get(f"/review/rounds/{review.round.pk}/").content.decode()
+
+    assert "data-later-round" not in html
+    assert "各申报的评审专家" in html
+    assert "本批推荐名额" in html
+    assert 'data-tab="publicity"' in html
+    assert 'data-stage="conclusion"' not in html
+
+
+def _through_panel(review_round, apps, staff):
+    reviewers = _assigned(review_round, staff)
+    for assignment in reviewers:
+        actor = _actor(assignment.expert)
+        data = sheet("8")
+        if assignment.application_id == apps[1].pk:
+            data["scores"]["2.1"] = "6"
+        if assignment.application_id == apps[2].pk:
+            data["recommendation"] = "not_recommended"
+        saved = scoring_services.sheet_save(actor=actor, assignment=assignment, data=data, expected_version=0)
+        scoring_services.sheet_submit(actor=actor, assignment=assignment, expected_version=saved.row_version)
+    panel_services.panel_open(actor=staff, review_round=review_round)
+
+
+def test_the_panel_page_of_a_later_round_has_no_recommendation(batch, province_officer, observer):
+    review_round, apps, _experts, _insider = batch
+    staff = actor_of(province_officer)
+    _through_panel(review_round, apps, staff)
+
+    html = client_for(province_officer).get(f"/review/rounds/{review_round.pk}/ranking/").content.decode()
+
+    assert 'data-later-round="acceptance"' in html
+    assert "data-recommend" not in html
+    assert "data-quota" not in html
+    assert "data-override-form" not in html
+    assert "data-recommended" not in html  # every subject is within the batch's quota: no badge
+    assert "data-cut" not in html
+    assert f'data-application="{apps[0].pk}"' in html
+    assert "验收对象" in html
+    # the observer reads the same ranking
+    seen = client_for(observer).get(f"/review/rounds/{review_round.pk}/ranking/")
+    assert seen.status_code == 200
+    assert f'data-application="{apps[0].pk}"' in seen.content.decode()
+
+    # and the recommendation is refused, through the page and the service: nothing moves
+    response = client_for(province_officer).post(f"/review/rounds/{review_round.pk}/recommendation/")
+    assert response.status_code == 409
+    with pytest.raises(ConflictError) as caught:
+        panel_services.recommendation_confirm(actor=staff, review_round=review_round)
+    assert [e.code for e in caught.value.errors] == ["panel.recommend_later_round"]
+    review_round.refresh_from_db()
+    assert review_round.status == ReviewRound.Status.PANEL
+    assert {a.status for a in type(apps[0]).objects.filter(pk__in=[a.pk for a in apps])} == {Status.AWARDED}

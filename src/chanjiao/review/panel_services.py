@@ -264,6 +264,14 @@ def recommendation_confirm(*, actor: Actor, review_round: ReviewRound) -> list[R
     with a reason), without a quota, or while an application has no submitted sheet.
     """
     require_round_staff(actor, review_round)
+    if review_round.kind != ReviewRound.Kind.SELECTION:
+        # an acceptance or performance batch concludes on each subject's score, in the projects app
+        raise ConflictError.single(
+            "kind",
+            "panel.recommend_later_round",
+            _("推荐名单只用于遴选评审，%(kind)s的结论在批次中确定（当前：%(kind)s）")
+            % {"kind": review_round.get_kind_display()},
+        )
     with transaction.atomic():
         locked = _lock(review_round)
         if locked.status != ReviewRound.Status.PANEL:

@@ -18,6 +18,7 @@ from . import panel_services, selectors
 from .forms import OverrideForm
 from .models import ReviewRound, ScoreSheet
 from .permissions import EXPERT_ROLES, READ_ROLES, STAFF_ROLES
+from .views import later_round_context
 
 
 def _is_staff_of(request, review_round: ReviewRound) -> bool:
@@ -55,7 +56,9 @@ def _ranking_parts(ranking: panel.PanelRanking, hidden: set[int] | frozenset[int
 
 def _context(request, review_round: ReviewRound, *, form: OverrideForm | None = None, refusal=None) -> dict:
     can_edit = _is_staff_of(request, review_round)
+    later = later_round_context(review_round)
     context = {
+        **later,
         "round": review_round,
         "can_edit": can_edit,
         "scores_open": panel.scores_open(review_round),
@@ -67,7 +70,10 @@ def _context(request, review_round: ReviewRound, *, form: OverrideForm | None = 
         ranking = panel.round_ranking(review_round)
         context.update(_ranking_parts(ranking))
         context["overrides"] = list(panel.overrides_of(review_round))
-        if can_edit and review_round.status == ReviewRound.Status.PANEL:
+        if later["later"]:
+            # a batch concludes on each subject's score: no quota line, no tie at the cut
+            context.update({"cut": 0, "tie_message": ""})
+        if can_edit and review_round.status == ReviewRound.Status.PANEL and not later["later"]:
             form = form or OverrideForm()
             context["form"] = form
             context["choices"] = [r for r in context["rows"] if not r.entry.vetoed]
@@ -158,6 +164,7 @@ def application(request, pk: int, application_id: int):
     tree = panel.scoring_tree(review_round)
     submitted = [s for s in sheets if s.status == ScoreSheet.Status.SUBMITTED]
     context = {
+        **later_round_context(review_round),
         "round": review_round,
         "application": app,
         "scores_open": scores_open,
@@ -212,6 +219,9 @@ def my_panel(request, round_id: int):
     visible = [s for s in ranking.sheets if s.application_id not in hidden]
     columns = panel.leaf_columns(tree, visible)
     parts = _ranking_parts(ranking, hidden)
+    later = later_round_context(review_round)
+    if later["later"]:
+        parts.update({"cut": 0, "tie_message": ""})
     page_obj = paginate(request, parts["rows"])
     by_application: dict[int, list] = {}
     for view in panel.sheet_views(visible, columns, tree=tree, letters=letters, viewer=me):
@@ -222,6 +232,7 @@ def my_panel(request, round_id: int):
         "review/panel/my_panel.html",
         {
             **parts,
+            **later,
             "round": review_round,
             "me": me,
             "my_letter": letters.get(me.pk, ""),

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -34,9 +35,10 @@ from .forms import (
     RoundForm,
     RoundSettingsForm,
 )
-from .models import Assignment, Conflict, ReviewRound
+from .models import Assignment, Conflict, ReviewRound, RoundSubject
 from .panel_selectors import round_quota
 from .permissions import APPLICANT_ROLES, EXCLUSION_READ_ROLES, EXPERT_ROLES, READ_ROLES, STAFF_ROLES
+from .scoring_selectors import figure_text, layout_of
 
 
 def _is_staff_of(request, review_round) -> bool:
@@ -353,6 +355,45 @@ def round_edit(request, pk: int):
     )
 
 
+def later_round_context(review_round: ReviewRound) -> dict:
+    """What the round's pages say of an acceptance or performance round: that it is one (`later`),
+    what its subjects are called (验收对象 / 评价对象), and where its batch concludes (the projects
+    app's batch page, linked when that page exists: review never imports projects)."""
+    if review_round.kind == ReviewRound.Kind.SELECTION:
+        return {"later": False, "subject_label": _("申报"), "conclusion_url": ""}
+    url = ""
+    # the batch's reverse one-to-one: absent (None) until the batch is stored
+    assessment = getattr(review_round, "assessment", None)
+    if assessment is not None:
+        try:
+            url = reverse("projects:assessment_detail", args=[assessment.pk])
+        except NoReverseMatch:
+            url = ""
+    acceptance = review_round.kind == ReviewRound.Kind.ACCEPTANCE
+    return {
+        "later": True,
+        "subject_label": _("验收对象") if acceptance else _("评价对象"),
+        "conclusion_url": url,
+    }
+
+
+def _with_figures(review_round: ReviewRound, page_obj) -> None:
+    """Each subject on the page with the figures its batch computed (`figures`: texts with names and units)."""
+    layout = layout_of(review_round)
+    ids = [a.pk for a in page_obj]
+    inputs = dict(
+        RoundSubject.objects.filter(round=review_round, application_id__in=ids).values_list(
+            "application_id", "inputs"
+        )
+    )
+    for app in page_obj:
+        values = inputs.get(app.pk) or {}
+        app.figures = [
+            figure_text(layout.input_def(code) if layout else None, code, value)
+            for code, value in values.items()
+        ]
+
+
 def _round_context(request, review_round: ReviewRound) -> dict:
     qs = selectors.coverage(review_round)
     short = request.GET.get("short") == "1"
@@ -361,9 +402,14 @@ def _round_context(request, review_round: ReviewRound) -> dict:
     runs = list(
         selectors.runs_for(request.actor).filter(round=review_round).order_by("-created_at", "-id")[:5]
     )
+    page_obj = paginate(request, qs)
+    later = later_round_context(review_round)
+    if later["later"]:
+        _with_figures(review_round, page_obj)
     return {
+        **later,
         "round": review_round,
-        "page_obj": paginate(request, qs),
+        "page_obj": page_obj,
         "short": short,
         "runs": runs,
         "last_run": runs[0] if runs else None,
