@@ -741,6 +741,7 @@ from tests.projects import matrix as projects_matrix  # noqa: E402
 from tests.projects import (  # noqa: E402
     matrix_assessment,
     matrix_assessment_pages,
+    matrix_record,
     matrix_reports,
     matrix_taskbook,
 )
@@ -762,6 +763,7 @@ for _rows in (
     matrix_trail,
     matrix_assessment,
     matrix_assessment_pages,
+    matrix_record,
     dashboards_matrix,
 ):
     PAGE_ROWS += _rows.PAGE_ROWS

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import assessment_urls, reports_urls, taskbook_urls, views
+from . import assessment_urls, record_views, reports_urls, taskbook_urls, views
 
 app_name = "projects"
 urlpatterns = [
@@ -23,6 +23,7 @@ urlpatterns = [
         views.application_decision,
         name="application_decision",
     ),
+    path("record/<int:org_id>/", record_views.track_record_fragment, name="track_record"),
 ]
 
 # each stage keeps its own pages (ADR 0003)
