@@ -25,7 +25,7 @@ from chanjiao.review import (
     trail_selectors,
 )
 from chanjiao.review.models import Assignment, Conflict, ReviewRound, ScoreSheet
-from tests.conftest import actor_of, client_for
+from tests.conftest import ApiClient, actor_of, client_for, error_codes, error_fields
 
 from .factories import make_application, make_enterprise, make_expert, make_review_call, make_school
 
@@ -425,3 +425,50 @@ def test_the_panel_page_of_a_later_round_has_no_recommendation(batch, province_o
     review_round.refresh_from_db()
     assert review_round.status == ReviewRound.Status.PANEL
     assert {a.status for a in type(apps[0]).objects.filter(pk__in=[a.pk for a in apps])} == {Status.AWARDED}
+
+
+def test_the_api_gives_the_computed_leaves_and_refuses_a_change(batch, province_officer):
+    review_round, apps, _experts, _insider = batch
+    expert = _assigned(review_round, actor_of(province_officer)).filter(application=apps[2]).first().expert
+    api = ApiClient(expert.user, expert.employer)
+    path = f"/api/v1/assigned-applications/{apps[2].pk}/sheet"
+
+    body = api.get(path).json()
+
+    assert body["scores"] == {"2.1": "6", "2.2": False}
+    assert body["vetoes"] == ["V1"]
+    computed = {row["code"]: row for row in body["computed"]}
+    assert computed["2.1"]["value"] == "6"
+    assert computed["2.1"]["basis"] == "合作企业实际投入占比 25.00%"
+    assert computed["2.2"]["value"] is False
+    assert computed["V1"]["value"] is True  # vetoed by the figures
+    assert not any(row["missing"] for row in body["computed"])
+
+    refused = api.put(path, {"expected_version": 0, **sheet("9", scores={"1.1": "9", "2.2": True})})
+
+    assert refused.status_code == 422
+    assert error_codes(refused) == ["score_sheet.computed_leaf"]
+    assert error_fields(refused) == ["scores.2.2"]
+    assert not ScoreSheet.objects.filter(round=review_round).exists()
+
+
+def test_the_observer_reads_a_later_round_as_a_selection_round(batch, province_officer, observer):
+    review_round, apps, _experts, _insider = batch
+    staff = actor_of(province_officer)
+    _through_panel(review_round, apps, staff)
+    client = client_for(observer)
+    submitted = ScoreSheet.objects.filter(round=review_round, application=apps[0]).first()
+
+    detail = client.get(f"/review/rounds/{review_round.pk}/").content.decode()
+    sheets = client.get(f"/review/rounds/{review_round.pk}/sheets/")
+    one = client.get(f"/review/sheets/{submitted.pk}/").content.decode()
+    trail = client.get(f"/review/rounds/{review_round.pk}/trail/")
+
+    assert "各验收对象的评审专家" in detail
+    assert "合作企业实际投入占比 35.12%" in detail
+    assert sheets.status_code == 200
+    assert "验收对象0" in sheets.content.decode()
+    assert "计算依据：合作企业实际投入占比 35.12%" in one  # the figure the score rests on
+    assert "data-value data-computed" not in one  # read-only as any submitted sheet
+    assert trail.status_code == 200
+    assert "开始专家组合议" in trail.content.decode()
