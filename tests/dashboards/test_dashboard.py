@@ -393,3 +393,25 @@ def test_the_province_query_count_does_not_grow_with_the_data(world, province_of
         alert(more, "investment_behind")
     assert queries() == few
     assert cards(client.get("/dashboard/").content.decode())["projects"] == "8"
+
+
+@pytest.mark.parametrize("persona", ["city_officer", "school_admin"])
+def test_the_city_and_school_query_counts_do_not_grow(world, persona, request, school, province_officer):
+    client = client_for(request.getfixturevalue(persona))
+    client.get("/dashboard/")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/dashboard/").status_code == 200
+        return len(ctx)
+
+    few = queries()
+    p1 = world["p1"]
+    for _i in range(4):
+        more = make_project(p1.call, p1.project_type, school, province_officer, city="340100")
+        report(more, 1, "accepted", enterprise="100000")
+        alert(more, "kpi_behind", subject="patents:1")
+    assert queries() == few
+    html = client.get("/dashboard/").content.decode()
+    assert cards(html)["projects"] == "6"
+    assert len(table(html, "reports")) == 2 + 4  # each new project's period 2 is begun and not reported

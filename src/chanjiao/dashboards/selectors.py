@@ -255,6 +255,7 @@ def _types_in_scope(actor: Actor, view: str, projects) -> list[dict]:
                 "section": str(((target or {}).get("source") or {}).get("section", "")),
                 "min_share": minimum,
                 "min_section": min_section,
+                "spec": spec,
             }
         )
     return rows
@@ -403,7 +404,12 @@ def dashboard_for(actor: Actor, *, today: dt.date | None = None) -> Dashboard:
         board.tables.append(_open_alerts_table(projects))
     if view in (CITY_VIEW, ORG_VIEW):
         board.tables.append(
-            _reports_table(projects, today, limit=REPORT_ROWS_SHOWN if view == CITY_VIEW else None)
+            _reports_table(
+                projects,
+                {t["id"]: t["spec"] for t in types},
+                today,
+                limit=REPORT_ROWS_SHOWN if view == CITY_VIEW else None,
+            )
         )
     return board
 
@@ -807,35 +813,37 @@ def _open_alerts_table(projects) -> Table:
     )
 
 
-def _reports_table(projects, today: dt.date, *, limit: int | None) -> Table:
+def _reports_table(projects, specs: dict[int, dict], today: dt.date, *, limit: int | None) -> Table:
     """The reports due: every period begun whose report is not submitted or accepted, overdue first.
-    Two queries (the projects under construction with their type, their reports); the periods are
-    computed from the pack's cadence, as the reports pages compute them."""
+    Two queries (the projects under construction, their reports); the periods are computed from the
+    type's cadence in the pack (`specs`, read once per type), as the reports pages compute them."""
     building = list(
-        projects.filter(status=Project.Status.UNDER_CONSTRUCTION).select_related(
-            "project_type", "organization"
+        projects.filter(status=Project.Status.UNDER_CONSTRUCTION)
+        .order_by()
+        .values_list(
+            "pk", "title", "organization__name", "starts_on", "construction_years", "project_type_id"
         )
     )
     reports = {
         (pid, period): status
         for pid, period, status in ProgressReport.objects.filter(
-            project__in=[p.pk for p in building]
+            project__in=projects.filter(status=Project.Status.UNDER_CONSTRUCTION).order_by().values("pk")
         ).values_list("project_id", "period", "status")
     }
     labels = dict(ProgressReport.Status.choices)
     due = []
-    for p in building:
-        for period in periods_of(p.starts_on, p.construction_years, p.project_type.spec or {}):
-            status = reports.get((p.pk, period.number))
+    for pk, title, organization, starts_on, years, type_id in building:
+        for period in periods_of(starts_on, years, specs.get(type_id) or {}):
+            status = reports.get((pk, period.number))
             if period.start > today or status in COUNTED_REPORTS:
                 continue
             overdue = period.due_on < today
             due.append(
                 {
-                    "_key": f"{p.pk}:{period.number}",
-                    "_url": reverse("projects:report_form", args=[p.pk, period.number]),
-                    "project": p.title,
-                    "organization": p.organization.name,
+                    "_key": f"{pk}:{period.number}",
+                    "_url": reverse("projects:report_form", args=[pk, period.number]),
+                    "project": title,
+                    "organization": organization,
                     "period": _("第%(n)s期（%(start)s至%(end)s）")
                     % {"n": period.number, "start": period.start.isoformat(), "end": period.end.isoformat()},
                     "due_on": period.due_on,
