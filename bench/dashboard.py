@@ -9,7 +9,8 @@ size, default SQLite at var/bench-dashboard-<size>.sqlite3; a smaller size alway
 file, or BENCH_SMALL_DATABASE_URL), with the plan checks run once so the open alerts are there. A
 Jiangsu province officer then asks for /dashboard/ through Django's test client (the whole middleware
 stack: session, actor, locale, template) --requests times after a warm-up; p50 / p95 / p99 of the
-wall time, the time inside the database driver, and the number of queries of one request. Each size
+wall time, the time inside the database driver, the CPU time of this process (on SQLite, query
+included: an estimate of the wall time on an idle machine), and the number of queries of one request. Each size
 runs in a child process (one database per process); the figures of every size are printed together
 at the end, so the query count can be compared across sizes.
 """
@@ -77,13 +78,14 @@ def measure_one(args) -> dict:
     counter = SqlTimer()
     with connection.execute_wrapper(counter):
         get()
-    wall, sql = [], []
+    wall, sql, cpu = [], [], []
     for _ in range(args.requests):
         timer = SqlTimer()
         with connection.execute_wrapper(timer):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             get()
             wall.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         sql.append(timer.seconds * 1000)
     return {
         **data,
@@ -91,6 +93,7 @@ def measure_one(args) -> dict:
         "html_kib": round(len(page.content) / 1024),
         "wall": percentiles(wall),
         "sql": percentiles(sql),
+        "cpu": percentiles(cpu),  # this process's CPU: on SQLite the query too, on PostgreSQL not
     }
 
 
@@ -136,11 +139,12 @@ def main() -> None:
         sys.stderr.write(out.stderr)
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     for r in results:
-        w, s = r["wall"], r["sql"]
+        w, s, c = r["wall"], r["sql"], r["cpu"]
         print(
             f"{r['database']}: {r['projects']:,} projects, {r['reports']:,} reports, {r['funding']:,} funding "
             f"lines, {r['alerts']:,} open alerts — GET /dashboard/ × {w['n']}: p50 {w['p50']:.1f} ms, "
             f"p95 {w['p95']:.1f} ms, p99 {w['p99']:.1f} ms; SQL alone p50 {s['p50']:.1f} / p95 {s['p95']:.1f} ms; "
+            f"CPU of this process p50 {c['p50']:.1f} / p95 {c['p95']:.1f} ms; "
             f"{r['queries']} queries; {r['html_kib']} KiB of HTML"
         )
     print(f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1 / 5 / 15 min)")

@@ -106,7 +106,6 @@ def home_figures(actor: Actor) -> dict:
 PROVINCE_VIEW, CITY_VIEW, ORG_VIEW = "province", "city", "organization"
 # The reports whose figures count: submitted or accepted (as the plan checks count them).
 COUNTED_REPORTS = ("submitted", "accepted")
-OPEN_REPORTS = ("draft", "returned")
 # How many of the city's report rows the page lists (the count is always given in full).
 REPORT_ROWS_SHOWN = 200
 WAN_YUAN = Decimal("10000")
