@@ -224,7 +224,7 @@ def _sheet_context(
             total = sheet.total
         else:
             cleaned = scoring_services.clean_sheet(layout, values, ErrorCollector())
-            if sheet.status == Status.DRAFT:
+            if sheet.status == Status.DRAFT and computation is not None:
                 # a draft shows the computed values of today's figures, as its submission will hold
                 scoring_services.apply_computed(layout, computation, cleaned, ErrorCollector(), check=False)
                 values = {**values, "scores": cleaned["scores"], "vetoes": cleaned["vetoes"]}
