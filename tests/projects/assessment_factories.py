@@ -17,6 +17,7 @@ import functools
 import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import yaml
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from chanjiao.applications.models import Status
 from chanjiao.core.permissions import Role
-from chanjiao.policy.models import IndicatorSystem, PolicyPack
+from chanjiao.policy.models import Indicator, IndicatorSystem, PolicyPack
 from chanjiao.policy.schema import IndicatorSystemDoc
 from chanjiao.policy.services import _store_indicator_system
 from chanjiao.projects import assessment_services, reports_selectors, services
@@ -32,7 +33,7 @@ from chanjiao.projects.models import Assessment, AssessmentEntry, Funding, Progr
 from chanjiao.review import assignment as review_assignment
 from chanjiao.review import conflicts as review_conflicts
 from chanjiao.review import panel_services, scoring_services
-from chanjiao.review.models import Assignment, ExpertProfile, ReviewRound
+from chanjiao.review.models import Assignment, ExpertProfile, ReviewRound, RoundSubject
 from tests.applications.factories import PACKS
 from tests.conftest import actor_of
 from tests.factories import make_person
@@ -270,6 +271,43 @@ def performance_sheet(level: Decimal | str = "1", *, vetoes=()) -> dict:
     }
 
 
+def _fraction(value: Any) -> Fraction | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def computed_leaves(review_round: ReviewRound, application_id: int) -> dict[str, Any]:
+    """The gate and formula leaves as the subject's figures score them (what an expert would read
+    off the sheet): a gate passes when its figure reaches `min` or equals `equals`; a formula takes
+    the score of the first threshold its figure reaches (0 below all, or with no figure)."""
+    inputs = RoundSubject.objects.get(round=review_round, application_id=application_id).inputs or {}
+    out: dict[str, Any] = {}
+    for row in Indicator.objects.filter(
+        system=review_round.indicator_system_id, method__in=("gate", "formula")
+    ):
+        rule = row.formula or {}
+        value = inputs.get(rule.get("input"))
+        if row.method == "gate":
+            if "equals" in rule:
+                out[row.code] = value == rule["equals"]
+            else:
+                number, least = _fraction(value), _fraction(rule.get("min"))
+                out[row.code] = number is not None and least is not None and number >= least
+        else:
+            number = _fraction(value)
+            score = "0"
+            for threshold in rule.get("thresholds") or []:
+                if number is not None and number >= Fraction(str(threshold["min"])):
+                    score = str(threshold["score"])
+                    break
+            out[row.code] = score
+    return out
+
+
 def drive_to_panel(
     batch: Assessment,
     staff,
@@ -278,7 +316,8 @@ def drive_to_panel(
 ) -> ReviewRound:
     """The batch's round through the review's own services: conflicts computed, the exact assignment
     (k as the round says), each assigned expert submits `sheets[project_id]` (default: a full
-    sheet) through scoring_services, and the panel opens. The batch must be reviewing."""
+    sheet; the gate and formula leaves as the subject's figures score them) through
+    scoring_services, and the panel opens. The batch must be reviewing."""
     actor = actor_of(staff)
     review_round = batch.round
     review_conflicts.conflicts_compute(actor=actor, review_round=review_round)
@@ -289,7 +328,8 @@ def drive_to_panel(
     for assignment in Assignment.objects.filter(round=review_round, reserve=False).select_related(
         "expert", "expert__user", "round", "application"
     ):
-        data = (sheets or {}).get(by_application[assignment.application_id], default)
+        data = dict((sheets or {}).get(by_application[assignment.application_id], default))
+        data["scores"] = {**data["scores"], **computed_leaves(review_round, assignment.application_id)}
         scoring_services.sheet_submit(
             actor=actor_of(assignment.expert.user), assignment=assignment, expected_version=0, data=data
         )
