@@ -43,8 +43,9 @@ def _number(value: Decimal) -> str:
 
 
 def _reports_complete(plan: checks.Plan, actual: checks.Actuals, today: dt.date) -> bool:
-    """Every period due by today has a submitted or accepted report."""
-    due = {p.number for p in plan.periods if p.due_on <= today}
+    """Every period whose due date has passed has a submitted or accepted report (a report due
+    today is not late yet, as the plan alerts and the overdue list count it)."""
+    due = {p.number for p in plan.periods if p.due_on < today}
     return due <= actual.reported_periods
 
 
