@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from chanjiao.projects import assessment_services
-from chanjiao.projects.assessment_selectors import MANAGE_ROLES, READ_ROLES, SCHOOL_ROLES
+from chanjiao.projects.assessment_selectors import MANAGE_ROLES, READ_ROLES, SCHOOL_ROLES, TRAIL_ROLES
 from chanjiao.projects.models import Assessment, AssessmentEntry, Project, Rectification
 from tests.conftest import actor_of
 from tests.projects.assessment_factories import (
@@ -406,6 +406,13 @@ API_ROWS = [
         READ_ROLES,
         batch_url(A + "/{}/entries", BATCH_READS),
         foreign=batch_url(A + "/{}/entries", BATCH_FOREIGN),
+    ),
+    Row(
+        f"{A}/{{assessment_id}}/trail",
+        "GET",
+        TRAIL_ROLES,
+        batch_url(A + "/{}/trail", BATCH_READS),
+        foreign=batch_url(A + "/{}/trail", BATCH_FOREIGN),
     ),
     Row(
         f"{A}/{{assessment_id}}/start-review",

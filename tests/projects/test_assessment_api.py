@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from chanjiao.projects import assessment_services as svc
 from chanjiao.projects.models import Assessment, Project
 from tests.conftest import ApiClient
 
@@ -283,3 +284,43 @@ def test_a_school_cannot_decide_or_recheck(world, two, school_admin):
     response = client.post(f"{API}/assessment-entries/{entry.pk}/decide", {"decision": "pass", "reason": "x"})
     assert response.status_code == 403
     assert assessment_state() == before
+
+
+def test_the_observer_reads_the_batchs_whole_record(world, two, experts, observer, school_admin):
+    # given a batch run to its conclusion and a decision
+    batch = concluded_batch(world, two, experts, sheets={two[1].pk: acceptance_sheet("0.2")})
+    entry = entry_of(batch, two[1])
+    svc.entry_decide(actor=world.actor, entry=entry, data={"decision": "fail", "reason": "建设任务未完成"})
+    # when the observer reads the batch's record
+    response = ApiClient(observer).get(f"{API}/assessments/{batch.pk}/trail?page_size=200")
+    assert response.status_code == 200
+    items = response.json()["items"]
+    actions = [i["action"] for i in items]
+    # then every step is there, in time order, with who did it
+    assert actions[:2] == ["review_round.create", "project.update"]
+    for action in (
+        "assessment.create",
+        "assessment.self_assessment_submit",
+        "assessment.start_review",
+        "review_round.update",
+        "assessment.conclude",
+        "assessment.decide",
+    ):
+        assert action in actions
+    assert (
+        actions.index("assessment.start_review")
+        < actions.index("assessment.conclude")
+        < actions.index("assessment.decide")
+    )
+    decided = next(i for i in items if i["action"] == "assessment.decide")
+    assert decided["action_display"] == "作出结论"
+    assert decided["changes"]["result"] == ["pending", "failed"]
+    assert decided["actor"]
+    failed = [i for i in items if i["action"] == "project.update" and i["changes"]["status"][1] == "failed"]
+    assert [i["object_id"] for i in failed] == [str(two[1].pk)]
+    # and the experts' side is the round's own record, which the observer reads too
+    round_trail = ApiClient(observer).get(f"{API}/review-rounds/{batch.round_id}/trail?page_size=200")
+    assert round_trail.status_code == 200
+    assert any(i["action"] == "score_sheet.submit" for i in round_trail.json()["items"])
+    # a school reads neither
+    assert ApiClient(school_admin).get(f"{API}/assessments/{batch.pk}/trail").status_code == 403

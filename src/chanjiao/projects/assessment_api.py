@@ -29,7 +29,7 @@ from chanjiao.policy.models import Call, ProjectType
 from . import assessment_selectors as sel
 from . import assessment_services as svc
 from .api import Mapped, local
-from .assessment_selectors import MANAGE_ROLES, READ_ROLES, SCHOOL_ROLES
+from .assessment_selectors import MANAGE_ROLES, READ_ROLES, SCHOOL_ROLES, TRAIL_ROLES
 from .models import Assessment, AssessmentEntry, Rectification
 from .selectors import project_get_for
 
@@ -426,6 +426,46 @@ def assessment_conclude(request, assessment_id: int, payload: EmptyIn = None):
     batch = sel.assessment_get_for(actor=request.actor, pk=assessment_id)
     svc.assessment_conclude(actor=request.actor, assessment=batch)
     return assessment_detail_out(request.actor, sel.assessment_get_for(actor=request.actor, pk=batch.pk))
+
+
+class TrailOut(Schema):
+    id: int
+    created_at: dt.datetime
+    action: str
+    action_display: str
+    actor: str
+    organization: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    changes: dict[str, Any]
+
+
+def trail_out(e) -> dict:
+    return {
+        "id": e.pk,
+        "created_at": local(e.created_at),
+        "action": e.action,
+        "action_display": sel.trail_action_label(e.action),
+        "actor": e.actor_name,
+        "organization": e.organization_name,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "object_repr": e.object_repr,
+        "changes": e.changes or {},
+    }
+
+
+@router.get(
+    "/assessments/{assessment_id}/trail",
+    response=list[TrailOut],
+    summary="批次全过程记录：开启、自评、评审开始与结论、逐项结论、整改与复核、项目状态变化（省级管理员与纪检监察；专家评审过程见评审轮次的全过程记录）",
+)
+@paginate(PagePagination)
+def assessment_trail(request, assessment_id: int):
+    request.actor.require(*TRAIL_ROLES)
+    batch = sel.assessment_get_for(actor=request.actor, pk=assessment_id)
+    return Mapped(sel.assessment_trail(actor=request.actor, assessment=batch), trail_out)
 
 
 # --- entries ------------------------------------------------------------------------------------

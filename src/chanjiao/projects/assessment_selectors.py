@@ -17,8 +17,10 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chanjiao.core.errors import NotFound
+from chanjiao.core.models import AuditEntry
 from chanjiao.core.permissions import Actor, Role
 from chanjiao.policy.models import IndicatorSystem
 
@@ -300,3 +302,63 @@ def batch_counts(assessment: Assessment, entries: QuerySet[AssessmentEntry]) -> 
     for result in AssessmentEntry.Result:
         counts[result.value] = sum(1 for _s, r in rows if r == result)
     return counts
+
+
+# --- the batch's record ------------------------------------------------------------------------
+
+TRAIL_ROLES = (Role.PROVINCE_ADMIN, Role.OBSERVER)
+# How the record names this stage's actions (others: core.audit.action_label).
+TRAIL_ACTIONS = {
+    "assessment.create": gettext_lazy("开启批次"),
+    "assessment_entry.self_assessment_save": gettext_lazy("保存自评报告"),
+    "assessment.self_assessment_submit": gettext_lazy("提交自评报告"),
+    "assessment.start_review": gettext_lazy("开始专家评审"),
+    "assessment.conclude": gettext_lazy("得出评审结论"),
+    "assessment.decide": gettext_lazy("作出结论"),
+    "assessment.close": gettext_lazy("批次结束"),
+    "rectification.create": gettext_lazy("下达整改"),
+    "rectification.submit": gettext_lazy("提交整改报告"),
+    "rectification.recheck": gettext_lazy("整改复核"),
+    "project.update": gettext_lazy("项目状态变化"),
+    "review_round.create": gettext_lazy("开启评审轮次"),
+    "review_round.update": gettext_lazy("评审轮次状态变化"),
+}
+
+
+def trail_action_label(action: str) -> str:
+    from chanjiao.core.audit import action_label
+
+    label = TRAIL_ACTIONS.get(action)
+    return str(label) if label is not None else action_label(action)
+
+
+def assessment_trail(*, actor: Actor, assessment: Assessment) -> QuerySet[AuditEntry]:
+    """The batch's whole record from the audit log, in time order, for the province's staff and its
+    observer (纪检监察部门全程参与): the batch, its entries (self-assessments, decisions), its
+    rectifications, the projects' status changes it made and its round's opening and closing. The
+    experts' side of the round (conflicts, assignments, sheets, the panel) is the review's own
+    record of the round (review.trail_selectors, `/review-rounds/{round_id}/trail`)."""
+    if not (
+        actor.sees_province
+        and actor.province_prefix
+        and assessment.province_code.startswith(actor.province_prefix)
+    ):
+        raise NotFound
+    entries = list(AssessmentEntry.objects.filter(assessment=assessment).values_list("pk", "project_id"))
+    rectifications = Rectification.objects.filter(entry__assessment=assessment).values_list("pk", flat=True)
+    scope = Q(object_type=Assessment._meta.label_lower, object_id=str(assessment.pk))
+    scope |= Q(object_type=AssessmentEntry._meta.label_lower, object_id__in=[str(pk) for pk, _p in entries])
+    scope |= Q(object_type=Rectification._meta.label_lower, object_id__in=[str(pk) for pk in rectifications])
+    scope |= Q(
+        object_type=Project._meta.label_lower,
+        object_id__in=[str(p) for _pk, p in entries],
+        action="project.update",
+        created_at__gte=assessment.created_at,
+    )
+    if assessment.round_id:
+        scope |= Q(
+            object_type="review.reviewround",
+            object_id=str(assessment.round_id),
+            action__in=("review_round.create", "review_round.update"),
+        )
+    return AuditEntry.objects.filter(scope).order_by("created_at", "id")
