@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from chanjiao.projects import assessment_services
-from chanjiao.projects.assessment_selectors import MANAGE_ROLES, READ_ROLES, SCHOOL_ROLES, TRAIL_ROLES
+from chanjiao.projects.assessment_selectors import (
+    EXPERT_ROLES,
+    MANAGE_ROLES,
+    READ_ROLES,
+    SCHOOL_ROLES,
+    TRAIL_ROLES,
+)
 from chanjiao.projects.models import Assessment, AssessmentEntry, Project, Rectification
 from tests.conftest import actor_of
 from tests.projects.assessment_factories import (
@@ -434,6 +440,7 @@ API_ROWS = [
         write=True,
         audited=True,
     ),
+    Row(f"{E}/assigned", "GET", EXPERT_ROLES, prepared_list(f"{E}/assigned")),
     Row(
         f"{E}/{{entry_id}}",
         "GET",

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from chanjiao.projects import assessment_services as svc
 from chanjiao.projects.models import Assessment, Project
+from chanjiao.review import assignment as review_assignment
+from chanjiao.review.models import Assignment
 from tests.conftest import ApiClient
 
 from .assessment_factories import (
@@ -25,6 +27,7 @@ from .assessment_factories import (
     make_world,
     open_batch,
     performance_sheet,
+    submit_self_assessments,
 )
 
 API = "/api/v1"
@@ -324,3 +327,25 @@ def test_the_observer_reads_the_batchs_whole_record(world, two, experts, observe
     assert any(i["action"] == "score_sheet.submit" for i in round_trail.json()["items"])
     # a school reads neither
     assert ApiClient(school_admin).get(f"{API}/assessments/{batch.pk}/trail").status_code == 403
+
+
+def test_experts_read_the_self_assessments_of_what_they_review(world, two, experts, school_admin):
+    batch = open_batch(world, two)
+    submit_self_assessments(batch)
+    svc.assessment_start_review(actor=world.actor, assessment=batch)
+    review_assignment.assign_exact(actor=world.actor, review_round=batch.round)
+    for expert_profile in experts:
+        mine = set(
+            Assignment.objects.filter(round=batch.round, expert=expert_profile, reserve=False).values_list(
+                "application_id", flat=True
+            )
+        )
+        body = ApiClient(expert_profile.user).get(f"{API}/assessment-entries/assigned").json()
+        # each expert reads exactly the projects assigned to them, with the school's text and figures
+        assert {e["application_id"] for e in body["items"]} == mine
+        for item in body["items"]:
+            assert item["self_assessment"] == "建设任务全部完成，平台运行良好。"
+            assert item["inputs"]["total_investment"] == "30000000"
+            assert item["round_id"] == batch.round_id
+    # and a school's staff may not ask
+    assert ApiClient(school_admin).get(f"{API}/assessment-entries/assigned").status_code == 403

@@ -29,7 +29,7 @@ from chanjiao.policy.models import Call, ProjectType
 from . import assessment_selectors as sel
 from . import assessment_services as svc
 from .api import Mapped, local
-from .assessment_selectors import MANAGE_ROLES, READ_ROLES, SCHOOL_ROLES, TRAIL_ROLES
+from .assessment_selectors import EXPERT_ROLES, MANAGE_ROLES, READ_ROLES, SCHOOL_ROLES, TRAIL_ROLES
 from .models import Assessment, AssessmentEntry, Rectification
 from .selectors import project_get_for
 
@@ -469,6 +469,54 @@ def assessment_trail(request, assessment_id: int):
 
 
 # --- entries ------------------------------------------------------------------------------------
+
+
+class ExpertEntryOut(Schema):
+    id: int
+    assessment_id: int
+    assessment_name: str
+    kind: str
+    round_id: int | None
+    application_id: int
+    project: dict
+    organization: dict
+    self_assessment: str
+    self_score: str | None
+    self_attachments: list[dict]
+    self_submitted_at: dt.datetime | None
+    inputs: dict
+
+
+def expert_entry_out(e: AssessmentEntry) -> dict:
+    return {
+        "id": e.pk,
+        "assessment_id": e.assessment_id,
+        "assessment_name": e.assessment.name,
+        "kind": e.assessment.kind,
+        "round_id": e.assessment.round_id,
+        "application_id": e.project.application_id,
+        "project": {"id": e.project_id, "code": e.project.code, "title": e.project.title},
+        "organization": {"id": e.project.organization_id, "name": e.project.organization.name},
+        "self_assessment": e.self_assessment if e.self_submitted_at else "",
+        "self_score": _text(e.self_score) if e.self_submitted_at else None,
+        "self_attachments": _files(e.self_attachments.all()) if e.self_submitted_at else [],
+        "self_submitted_at": local(e.self_submitted_at),
+        "inputs": e.inputs or {},
+    }
+
+
+@router.get(
+    "/assessment-entries/assigned",
+    response=list[ExpertEntryOut],
+    summary="评审专家：分配给本人评审的验收或绩效评价项目的学校自评报告（已提交的）和计算指标",
+)
+@paginate(PagePagination)
+def entries_for_expert(request):
+    request.actor.require(*EXPERT_ROLES)
+    qs = sel.entries_for_expert(request.actor).prefetch_related(
+        Prefetch("self_attachments", queryset=Attachment.objects.order_by("id"))
+    )
+    return Mapped(qs, expert_entry_out)
 
 
 @router.get("/assessment-entries/{entry_id}", response=EntryOut, summary="批次中的一个项目")

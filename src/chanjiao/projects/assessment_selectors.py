@@ -362,3 +362,24 @@ def assessment_trail(*, actor: Actor, assessment: Assessment) -> QuerySet[AuditE
             action__in=("review_round.create", "review_round.update"),
         )
     return AuditEntry.objects.filter(scope).order_by("created_at", "id")
+
+
+# --- what the experts read -----------------------------------------------------------------------
+
+EXPERT_ROLES = (Role.EXPERT,)
+
+
+def entries_for_expert(actor: Actor) -> QuerySet[AssessmentEntry]:
+    """The entries an expert reviews in a batch's round: the projects whose applications are
+    assigned to them there (not as a reserve, no unwaived conflict, the round past its set-up), so
+    they read the school's self-assessment and the figures beside their sheet. Nothing else."""
+    from chanjiao.review.selectors import expert_assignments
+
+    assigned = expert_assignments(actor).filter(
+        round=OuterRef("assessment__round"), application=OuterRef("project__application")
+    )
+    return (
+        AssessmentEntry.objects.filter(Exists(assigned))
+        .select_related("assessment", "project", "project__organization")
+        .order_by("-assessment__created_at", "project__code", "id")
+    )
