@@ -472,3 +472,31 @@ def test_the_observer_reads_a_later_round_as_a_selection_round(batch, province_o
     assert "data-value data-computed" not in one  # read-only as any submitted sheet
     assert trail.status_code == 200
     assert "开始专家组合议" in trail.content.decode()
+
+
+def test_the_round_pages_link_to_the_batch_it_concludes_in(batch, province_officer):
+    # the batch is the projects app's (review's code never imports it; its tests may)
+    from chanjiao.projects.models import Assessment
+
+    review_round, _apps, _experts, _insider = batch
+    assessment = Assessment.objects.create(
+        kind=Assessment.Kind.ACCEPTANCE,
+        name="第一批验收",
+        call=review_round.call,
+        project_type=review_round.project_type,
+        province_code="340000",
+        year=2026,
+        round=review_round,
+        self_assessment_due=dt.date(2026, 12, 1),
+        status=Assessment.Status.REVIEWING,
+        created_by=province_officer,
+    )
+    client = client_for(province_officer)
+
+    detail = client.get(f"/review/rounds/{review_round.pk}/").content.decode()
+    ranking = client.get(f"/review/rounds/{review_round.pk}/ranking/").content.decode()
+
+    link = f'href="/projects/assessments/{assessment.pk}/"'
+    assert link in detail
+    assert link in ranking
+    assert "data-conclusion-link" in detail
