@@ -36,6 +36,7 @@ from tests.test_role_matrix import Row, World
 
 STAFF_ROLES = (Role.PROVINCE_ADMIN,)
 SCHOOL_ROLES = (Role.ORG_ADMIN, Role.ORG_STAFF)
+TRAIL_ROLES = (Role.PROVINCE_ADMIN, Role.OBSERVER)
 PROVINCE_OF = {"school": "anhui", "other_school": "anhui", "jiangsu_school": "jiangsu"}
 # The organisation whose entry each persona reads (the enterprise reads none: it builds no project).
 ENTRY_READS = {k: v for k, v in READS.items() if k != "enterprise"}
@@ -334,6 +335,13 @@ PAGE_ROWS = [
         batch_url(A + "/{}/export.xlsx"),
         foreign=foreign_batch_url(A + "/{}/export.xlsx"),
         overrides={"enterprise": 404},
+    ),
+    Row(
+        "projects/assessments/<int:pk>/trail/",
+        "GET",
+        TRAIL_ROLES,
+        batch_url(A + "/{}/trail/"),
+        foreign=foreign_batch_url(A + "/{}/trail/"),
     ),
     Row(
         "projects/assessments/<int:pk>/start-review/",

@@ -454,3 +454,21 @@ def test_the_batch_page_and_the_list_read_in_a_fixed_number_of_queries(
     assert count(f"/projects/assessments/{small.pk}/") == count(f"/projects/assessments/{large.pk}/")
     with django_assert_max_num_queries(12):
         staff.get("/projects/assessments/")
+
+
+def test_the_observer_reads_the_batch_record_and_the_school_may_not(
+    world, projects, observer, school_admin, jiangsu_officer
+):
+    batch = open_batch(world, projects)
+    url = f"/projects/assessments/{batch.pk}/trail/"
+    page = client_for(observer).get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-action="assessment.create"' in html
+    assert "开启批次" in html
+    assert 'data-action="project.update"' in html
+    assert f"/review/rounds/{batch.round_id}/trail/" in html
+    detail = client_for(observer).get(f"/projects/assessments/{batch.pk}/").content.decode()
+    assert f'href="{url}"' in detail
+    assert client_for(school_admin).get(url).status_code == 403
+    assert client_for(jiangsu_officer).get(url).status_code == 404

@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("assessments/new/", views.assessment_new, name="assessment_new"),
     path("assessments/<int:pk>/", views.assessment_detail, name="assessment_detail"),
     path("assessments/<int:pk>/export.xlsx", views.assessment_export, name="assessment_export"),
+    path("assessments/<int:pk>/trail/", views.assessment_trail, name="assessment_trail"),
     path("assessments/<int:pk>/start-review/", views.assessment_start_review, name="assessment_start_review"),
     path("assessments/<int:pk>/conclude/", views.assessment_conclude, name="assessment_conclude"),
     path("assessments/entries/<int:pk>/", views.assessment_entry, name="assessment_entry"),

@@ -581,6 +581,39 @@ def rectification_recheck(request, pk: int):
     return render(request, "projects/rectification_detail.html", context, status=422)
 
 
+# --- the batch's record -------------------------------------------------------------------------
+
+
+def _change_rows(changes) -> list[dict]:
+    """An audit entry's changes as rows: field, before, after (long values cut for the table)."""
+    rows = []
+    for field, value in (changes or {}).items():
+        before, after = value if isinstance(value, list) and len(value) == 2 else (None, value)
+        rows.append({"field": field, "before": _short(before), "after": _short(after)})
+    return rows
+
+
+def _short(value) -> str:
+    text = "—" if value in (None, "", [], {}) else str(value)
+    return text if len(text) <= 120 else text[:117] + "…"
+
+
+@role_required(*selectors.TRAIL_ROLES)
+def assessment_trail(request, pk: int):
+    """The batch's whole record (纪检监察全程参与): who did what and when, in time order."""
+    assessment = selectors.assessment_get_for(actor=request.actor, pk=pk)
+    page_obj = paginate(request, selectors.assessment_trail(actor=request.actor, assessment=assessment), 50)
+    items = [
+        {"entry": e, "label": selectors.trail_action_label(e.action), "rows": _change_rows(e.changes)}
+        for e in page_obj
+    ]
+    return render(
+        request,
+        "projects/assessment_trail.html",
+        {"assessment": assessment, "page_obj": page_obj, "items": items},
+    )
+
+
 # --- the project page's block -------------------------------------------------------------------
 
 
