@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -584,12 +586,37 @@ def rectification_recheck(request, pk: int):
 # --- the batch's record -------------------------------------------------------------------------
 
 
-def _change_rows(changes) -> list[dict]:
-    """An audit entry's changes as rows: field, before, after (long values cut for the table)."""
+def _model_of(object_type: str):
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def _field_words(model, name: str, value):
+    """A field's label and a value in words (a choice's label) when the model knows the field."""
+    if model is None:
+        return name, value
+    try:
+        field = model._meta.get_field(name[:-3] if name.endswith("_id") else name)
+    except FieldDoesNotExist:
+        return name, value
+    label = getattr(field, "verbose_name", None)  # a reverse relation has none
+    if label is None:
+        return name, value
+    choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
+    return str(label), choices.get(value, value) if isinstance(value, str | int) else value
+
+
+def _change_rows(entry) -> list[dict]:
+    """An audit entry's changes as rows: field label, before, after (long values cut for the table)."""
+    model = _model_of(entry.object_type)
     rows = []
-    for field, value in (changes or {}).items():
+    for name, value in (entry.changes or {}).items():
         before, after = value if isinstance(value, list) and len(value) == 2 else (None, value)
-        rows.append({"field": field, "before": _short(before), "after": _short(after)})
+        label, before = _field_words(model, name, before)
+        _label, after = _field_words(model, name, after)
+        rows.append({"field": label, "name": name, "before": _short(before), "after": _short(after)})
     return rows
 
 
@@ -604,7 +631,7 @@ def assessment_trail(request, pk: int):
     assessment = selectors.assessment_get_for(actor=request.actor, pk=pk)
     page_obj = paginate(request, selectors.assessment_trail(actor=request.actor, assessment=assessment), 50)
     items = [
-        {"entry": e, "label": selectors.trail_action_label(e.action), "rows": _change_rows(e.changes)}
+        {"entry": e, "label": selectors.trail_action_label(e.action), "rows": _change_rows(e)}
         for e in page_obj
     ]
     return render(
