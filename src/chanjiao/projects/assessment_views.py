@@ -27,6 +27,7 @@ from chanjiao.core.exports import workbook_sheets_bytes, xlsx_response
 from chanjiao.core.pages import paginate, role_required
 from chanjiao.core.permissions import Role
 from chanjiao.core.services import attachment_store
+from chanjiao.policy.models import Call, ProjectType
 
 from . import assessment_selectors as selectors
 from . import assessment_services as services
@@ -168,21 +169,19 @@ def assessment_list(request):
 
 def _subjects(actor) -> list[tuple[str, str, object, object]]:
     """(value, label, call, project type) of each call and type the actor's province has projects of."""
-    seen, out = set(), []
-    for p in projects_for(actor).order_by("-call_id", "project_type_id"):
-        key = (p.call_id, p.project_type_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(
-            (
-                f"{p.call_id}-{p.project_type_id}",
-                f"{p.call.title} · {p.project_type.name}",
-                p.call,
-                p.project_type,
-            )
-        )
-    return out
+    pairs = list(
+        projects_for(actor)
+        .order_by("-call_id", "project_type_id")
+        .values_list("call_id", "project_type_id")
+        .distinct()
+    )
+    calls = Call.objects.in_bulk({c for c, _t in pairs})
+    types = ProjectType.objects.in_bulk({t for _c, t in pairs})
+    return [
+        (f"{c}-{t}", f"{calls[c].title} · {types[t].name}", calls[c], types[t])
+        for c, t in pairs
+        if c in calls and t in types
+    ]
 
 
 def _create_context(request, form, kind, subject, year, projects, rule) -> dict:
