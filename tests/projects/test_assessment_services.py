@@ -683,3 +683,17 @@ def test_performance_outcomes_carry_the_packs_conditions(world):
     assert outcomes["adjust"]["condition"] == "立项条件基础丧失"
     assert outcomes["continue"]["is_default"] is True
     assert outcomes["reduced_support"]["is_default"] is False
+
+
+def test_the_final_flag_reads_a_forms_text(world, two):
+    yearly = open_batch(world, two[:1], kind="performance", is_final="false")
+    final = open_batch(world, two[1:], kind="performance", is_final="on")
+    assert (yearly.is_final, final.is_final) == (False, True)
+
+
+def test_a_long_default_name_is_cut_to_the_fields_length(world, two):
+    world.call.title = "长" * 250
+    world.call.save(update_fields=["title"])
+    batch = open_batch(world, two)
+    assert len(batch.name) == 200
+    assert batch.round.name == batch.name

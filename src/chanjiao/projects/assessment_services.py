@@ -404,8 +404,9 @@ def assessment_create(*, actor: Actor, data: dict) -> Assessment:
             _("年度应在2000至2100之间（当前：%(cur)d）") % {"cur": year},
         )
         year = None
-    final = bool(data.get("is_final")) if kind == Kind.PERFORMANCE else False
-    if data.get("is_final") and kind == Kind.ACCEPTANCE:
+    asked_final = _flag(data.get("is_final"))
+    final = asked_final if kind == Kind.PERFORMANCE else False
+    if asked_final and kind == Kind.ACCEPTANCE:
         errors.add(
             "is_final",
             "assessment.final_is_performance",
@@ -513,7 +514,7 @@ def assessment_create(*, actor: Actor, data: dict) -> Assessment:
                 % {"kind": Kind(kind).label, "ids": "、".join(map(str, sorted(busy)))},
             )
         batch = batch or _next_batch(call, project_type, kind, year, final)
-        name = name or _default_name(call, project_type, kind, batch, year, final)
+        name = (name or _default_name(call, project_type, kind, batch, year, final))[:200]
         qs = Project.objects.filter(pk__in=[p.pk for p in projects])
         if kind == Kind.ACCEPTANCE:
             inputs = assessment_inputs.acceptance_inputs(qs, today=today())
@@ -524,7 +525,7 @@ def assessment_create(*, actor: Actor, data: dict) -> Assessment:
             call=call,
             project_type=project_type,
             kind=kind,
-            name=name[:200],
+            name=name,
             indicator_system=system,
             subjects={p.application_id: inputs.get(p.pk, {}) for p in projects},
             data=_round_settings(data, len(projects)),
@@ -597,6 +598,13 @@ def assessment_create(*, actor: Actor, data: dict) -> Assessment:
                 kind="assessment.self_assessment_requested",
             )
     return assessment
+
+
+def _flag(raw: Any) -> bool:
+    """A yes/no from JSON or a form: True/False, 1/0, "true"/"false", "on"; empty is no."""
+    if isinstance(raw, str):
+        return raw.strip().lower() in ("1", "true", "on", "yes")
+    return bool(raw)
 
 
 def _pk(raw: Any) -> int | None:
