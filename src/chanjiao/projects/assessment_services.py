@@ -182,11 +182,10 @@ def _decimal(
     return value
 
 
-def _text(errors: ErrorCollector, field: str, label: str, raw: Any, *, required: bool, code: str) -> str:
+def _text(errors: ErrorCollector, field: str, label: str, raw: Any) -> str:
+    """The text trimmed, within its length (each caller says itself when it must not be empty)."""
     text = str(raw or "").strip()
-    if required and not text:
-        errors.add(field, code, _("请填写%(label)s（当前：空）") % {"label": label})
-    elif len(text) > TEXT_MAX:
+    if len(text) > TEXT_MAX:
         errors.add(
             field,
             "assessment.text_too_long",
@@ -655,14 +654,7 @@ def self_assessment_save(*, actor: Actor, entry: AssessmentEntry, data: dict) ->
         e = _locked_entry(entry)
         _require_self_assessment_open(e)
         errors = ErrorCollector()
-        text = _text(
-            errors,
-            "self_assessment",
-            _("自评报告"),
-            data.get("self_assessment"),
-            required=False,
-            code="assessment.self_assessment_required",
-        )
+        text = _text(errors, "self_assessment", _("自评报告"), data.get("self_assessment"))
         score = None
         if data.get("self_score") not in (None, ""):
             score = _decimal(errors, "self_score", _("自评得分"), data.get("self_score"))
@@ -741,13 +733,12 @@ def _locked_batch(assessment: Assessment) -> Assessment:
     return locked
 
 
-def _wrong_status(batch: Assessment, required: str, code: str) -> ConflictError:
-    return ConflictError.single(
-        "status",
-        code,
-        _("批次“%(name)s”当前状态为“%(cur)s”，须为“%(ok)s”")
-        % {"name": batch.name, "cur": batch.get_status_display(), "ok": Assessment.Status(required).label},
-    )
+def _wrong_status(batch: Assessment, required: str) -> str:
+    return _("批次“%(name)s”当前状态为“%(cur)s”，须为“%(ok)s”") % {
+        "name": batch.name,
+        "cur": batch.get_status_display(),
+        "ok": Assessment.Status(required).label,
+    }
 
 
 def _inputs_of(batch: Assessment) -> dict[int, dict[str, Any]]:
@@ -765,7 +756,11 @@ def assessment_start_review(*, actor: Actor, assessment: Assessment) -> Assessme
     with transaction.atomic():
         batch = _locked_batch(assessment)
         if batch.status != Assessment.Status.SELF_ASSESSMENT:
-            raise _wrong_status(batch, Assessment.Status.SELF_ASSESSMENT, "assessment.start_wrong_status")
+            raise ConflictError.single(
+                "status",
+                "assessment.start_wrong_status",
+                _wrong_status(batch, Assessment.Status.SELF_ASSESSMENT),
+            )
         entries = list(
             batch.entries.select_related("project", "project__organization").order_by("project__code")
         )
@@ -831,7 +826,11 @@ def assessment_conclude(*, actor: Actor, assessment: Assessment) -> Assessment:
     with transaction.atomic():
         batch = _locked_batch(assessment)
         if batch.status != Assessment.Status.REVIEWING:
-            raise _wrong_status(batch, Assessment.Status.REVIEWING, "assessment.conclude_wrong_status")
+            raise ConflictError.single(
+                "status",
+                "assessment.conclude_wrong_status",
+                _wrong_status(batch, Assessment.Status.REVIEWING),
+            )
         review_round = (
             ReviewRound.objects.select_for_update(of=("self",))
             .select_related("project_type")
@@ -968,14 +967,9 @@ def _decide_acceptance(
             },
         )
     if decision == "rectify":
-        extra["requirements"] = _text(
-            errors,
-            "requirements",
-            _("整改要求"),
-            data.get("requirements"),
-            required=True,
-            code="assessment.requirements_required",
-        )
+        extra["requirements"] = _text(errors, "requirements", _("整改要求"), data.get("requirements"))
+        if not extra["requirements"]:
+            errors.add("requirements", "assessment.requirements_required", _("请写明整改要求（当前：空）"))
         deadline = _date(errors, "deadline", _("整改期限"), data.get("deadline"))
         if deadline is not None and deadline <= today():
             errors.add(
@@ -998,7 +992,9 @@ def entry_decide(*, actor: Actor, entry: AssessmentEntry, data: dict) -> Assessm
         batch = _locked_batch(entry.assessment)
         e = _locked_entry(entry)
         if batch.status != Assessment.Status.CONCLUDED:
-            raise _wrong_status(batch, Assessment.Status.CONCLUDED, "assessment.decide_wrong_status")
+            raise ConflictError.single(
+                "status", "assessment.decide_wrong_status", _wrong_status(batch, Assessment.Status.CONCLUDED)
+            )
         if e.result != Result.PENDING:
             raise ConflictError.single(
                 "result",
@@ -1007,14 +1003,9 @@ def entry_decide(*, actor: Actor, entry: AssessmentEntry, data: dict) -> Assessm
                 % {"project": _project_words(e.project), "cur": e.get_result_display()},
             )
         errors = ErrorCollector()
-        reason = _text(
-            errors,
-            "reason",
-            _("结论理由"),
-            data.get("reason"),
-            required=True,
-            code="assessment.reason_required",
-        )
+        reason = _text(errors, "reason", _("结论理由"), data.get("reason"))
+        if not reason:
+            errors.add("reason", "assessment.reason_required", _("请写明结论理由（当前：空）"))
         project = Project.objects.select_for_update().get(pk=e.project_id)
         before = snapshot(e, ENTRY_FIELDS)
         if batch.kind == Kind.ACCEPTANCE:
@@ -1144,14 +1135,9 @@ def rectification_submit(*, actor: Actor, rectification: Rectification, data: di
                 % {"deadline": _day(r.deadline), "today": _day(today())},
             )
         errors = ErrorCollector()
-        report = _text(
-            errors,
-            "report",
-            _("整改报告"),
-            data.get("report"),
-            required=True,
-            code="rectification.report_required",
-        )
+        report = _text(errors, "report", _("整改报告"), data.get("report"))
+        if not report:
+            errors.add("report", "rectification.report_required", _("请填写整改报告（当前：空）"))
         files = _attachments(errors, "attachment_ids", data.get("attachment_ids"), r.entry.project)
         errors.raise_if_any()
         r.report = report
@@ -1201,9 +1187,9 @@ def rectification_recheck(*, actor: Actor, rectification: Rectification, data: d
                 _("请选择复核结论：通过或不通过（当前：%(cur)s）")
                 % {"cur": raw if raw not in (None, "") else _("空")},
             )
-        note = _text(
-            errors, "note", _("复核意见"), data.get("note"), required=True, code="rectification.note_required"
-        )
+        note = _text(errors, "note", _("复核意见"), data.get("note"))
+        if not note:
+            errors.add("note", "rectification.note_required", _("请写明复核意见（当前：空）"))
         overdue = r.status == Rectification.Status.OPEN and today() > r.deadline
         if r.status != Rectification.Status.RESUBMITTED and not overdue:
             raise ConflictError.single(
