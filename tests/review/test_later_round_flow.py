@@ -263,19 +263,22 @@ def test_a_computed_leaf_is_read_only(batch, province_officer):
     assert submitted.total == Decimal("78.00")  # 8/10 × 50 = 40; 6/10 × 30 = 18; the gate 20
 
 
-def test_a_vetoed_subject_cannot_be_recommended(batch, province_officer):
+def test_a_later_round_sheet_needs_no_recommendation_and_keeps_a_fired_veto(batch, province_officer):
     review_round, apps, _experts, _insider = batch
     assignment = _assigned(review_round, actor_of(province_officer)).filter(application=apps[2]).first()
     actor = _actor(assignment.expert)
     saved = scoring_services.sheet_save(
-        actor=actor, assignment=assignment, data=sheet("9"), expected_version=0
+        actor=actor, assignment=assignment, data=sheet("9", recommendation=""), expected_version=0
     )
     assert saved.vetoes == ["V1"]  # marked though the expert did not send it
 
-    with pytest.raises(ValidationFailed) as caught:
-        scoring_services.sheet_submit(actor=actor, assignment=assignment, expected_version=saved.row_version)
-
-    assert [e.code for e in caught.value.errors] == ["score_sheet.veto_recommended"]
+    # the batch grades: the expert recommends nothing, and the veto counts as the figures fire it
+    submitted = scoring_services.sheet_submit(
+        actor=actor, assignment=assignment, expected_version=saved.row_version, data={"vetoes": []}
+    )
+    assert submitted.status == "submitted"
+    assert submitted.recommendation == ""
+    assert submitted.vetoes == ["V1"]
 
 
 def test_the_sheet_page_shows_the_figures(batch, province_officer):

@@ -854,6 +854,8 @@ def _sheet_values(layout, assignment) -> dict:
         recommendation = ScoreSheet.Recommendation.RESERVED
     else:
         recommendation = ScoreSheet.Recommendation.NOT_RECOMMENDED
+    if assignment.round.kind != "selection":
+        recommendation = ""  # an acceptance or performance batch grades; its experts recommend nothing
     return {
         "scores": scores,
         "vetoes": vetoes,

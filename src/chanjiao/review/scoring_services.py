@@ -231,13 +231,16 @@ def clean_sheet(layout: Layout, data: Mapping[str, Any], errors: ErrorCollector)
     }
 
 
-def check_sheet(layout: Layout, values: Mapping[str, Any], errors: ErrorCollector, *, draft: bool) -> None:
+def check_sheet(
+    layout: Layout, values: Mapping[str, Any], errors: ErrorCollector, *, draft: bool, recommend: bool = True
+) -> None:
     """Every problem of the sheet's values: validate_sheet's, and on submission a recommendation
-    that a marked veto allows (一票否决 means the expert cannot recommend the application)."""
+    that a marked veto allows (一票否决 means the expert cannot recommend the application). An
+    acceptance or performance round (`recommend` False) recommends nothing: its batch grades."""
     errors.extend(
         validate_sheet(layout.tree, values["scores"], values["vetoes"], values["comments"], draft=draft)
     )
-    if draft:
+    if draft or not recommend:
         return
     labels = "、".join(str(label) for label in Recommendation.labels)
     recommendation = values["recommendation"]
@@ -431,7 +434,9 @@ def sheet_submit(
         values = clean_sheet(layout, {**stored, **given}, errors)
         # the stored draft's computed values are replaced by today's figures; only what is sent is checked
         apply_computed(layout, computation_for(assignment, layout), values, errors, check="scores" in given)
-        check_sheet(layout, values, errors, draft=False)
+        check_sheet(
+            layout, values, errors, draft=False, recommend=review_round.kind == ReviewRound.Kind.SELECTION
+        )
         errors.raise_if_any()
         created = sheet is None
         sheet = sheet or _new_sheet(assignment)
