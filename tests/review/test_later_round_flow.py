@@ -503,3 +503,22 @@ def test_the_round_pages_link_to_the_batch_it_concludes_in(batch, province_offic
     assert link in detail
     assert link in ranking
     assert "data-conclusion-link" in detail
+
+
+def test_a_later_round_has_no_rank_to_move(batch, province_officer):
+    from chanjiao.core.errors import ConflictError
+    from chanjiao.review import panel_services
+    from chanjiao.review.models import RankingOverride
+
+    review_round, apps, _experts, _insider = batch
+    with pytest.raises(ConflictError) as caught:
+        panel_services.ranking_override(
+            actor=actor_of(province_officer),
+            review_round=review_round,
+            application_id=apps[0].pk,
+            to_rank=2,
+            reason="专家组认为应当调整",
+        )
+    assert [e.code for e in caught.value.errors] == ["panel.override_later_round"]
+    assert "验收评审" in caught.value.errors[0].message
+    assert not RankingOverride.objects.exists()

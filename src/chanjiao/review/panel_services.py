@@ -168,8 +168,16 @@ def ranking_override(
 ) -> RankingOverride:
     """The panel moves an application to rank `to_rank`, for a reason that is recorded with the rank
     and the recommendation before and after. Only while the panel sits; without a reason, for an
-    application not ranked here or vetoed, or to a rank outside 1…(ranked applications): refused (422)."""
+    application not ranked here or vetoed, or to a rank outside 1…(ranked applications): refused (422).
+    An acceptance or performance round ranks nothing to move: its batch concludes on each score (409)."""
     require_round_staff(actor, review_round)
+    if review_round.kind != ReviewRound.Kind.SELECTION:
+        raise ConflictError.single(
+            "kind",
+            "panel.override_later_round",
+            _("调整排名只用于遴选评审，%(kind)s的结论按各项目得分在批次中确定（当前：%(kind)s）")
+            % {"kind": review_round.get_kind_display()},
+        )
     with transaction.atomic():
         locked = _lock(review_round)
         if locked.status != ReviewRound.Status.PANEL:
