@@ -75,11 +75,13 @@ def test_refusals_store_nothing(submitted, province_officer, school_admin):
         approved_budget="1",
         starts_on=dt.date(2024, 1, 1),
     )
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError) as twice:
         services.award_record_earlier(
             actor=actor_of(province_officer),
             application=submitted,
             approved_budget="1",
             starts_on=dt.date(2024, 1, 1),
         )
+    assert [e.code for e in twice.value.errors] == ["award.already_decided"]
+    assert "作出决定（立项），不能再次决定" in twice.value.errors[0].message
     assert Project.objects.count() == 1

@@ -139,8 +139,8 @@ def _locked(application: Application) -> tuple[Application, ReviewRound | None]:
     return app, review_round
 
 
-def _require_decidable(app: Application, action: str, review_round: ReviewRound | None) -> Publicity | None:
-    """Once only; the application publicised; the publicity over and no objection open to it (409)."""
+def _require_undecided(app: Application) -> None:
+    """A decision is made once (409, saying when and what it was)."""
     earlier = AwardDecision.objects.filter(application_id=app.pk).first()
     if earlier is not None:
         raise ConflictError.single(
@@ -152,6 +152,11 @@ def _require_decidable(app: Application, action: str, review_round: ReviewRound 
                 "outcome": earlier.get_outcome_display(),
             },
         )
+
+
+def _require_decidable(app: Application, action: str, review_round: ReviewRound | None) -> Publicity | None:
+    """Once only; the application publicised; the publicity over and no objection open to it (409)."""
+    _require_undecided(app)
     workflow.transition_for(app.status, action)
     publicity = selectors.publicity_of(review_round)
     day = today()
@@ -308,6 +313,76 @@ def _money(value: Decimal) -> str:
 # --- the decisions --------------------------------------------------------------------------
 
 
+def _award_terms(
+    errors: ErrorCollector, app: Application, approved_budget: Any, start_batch: Any, document_number: Any
+) -> tuple[Decimal | None, int | None, str]:
+    """The award's budget (at most what the application asked of the provincial fund), start batch
+    and document number, each problem added to `errors`."""
+    budget = application_services.parse_amount(
+        errors, "approved_budget", approved_budget, label=_("批准的省级财政支持")
+    )
+    requested = selectors.requested_provincial_fund(app)
+    if budget is not None and budget > requested:
+        errors.add(
+            "approved_budget",
+            "award.budget_above_request",
+            _("批准的省级财政支持不能超过申报书申请的省财政专项资金（当前：%(cur)s元，申请：%(req)s元）")
+            % {"cur": budget, "req": requested},
+        )
+    batch = _parse_batch(
+        errors, start_batch, default=app.call.start_batch or 1, most=start_batches(app.project_type)
+    )
+    return budget, batch, _clean_document_number(errors, document_number)
+
+
+def _award(
+    actor: Actor, app: Application, budget: Decimal, batch: int, number: str, *, starts_on: dt.date
+) -> tuple[AwardDecision, Project]:
+    """The award decision and its project, construction starting on `starts_on`."""
+    decision = AwardDecision.objects.create(
+        application=app,
+        outcome=AwardDecision.Outcome.AWARDED,
+        approved_budget=budget,
+        start_batch=batch,
+        document_number=number,
+        decided_by=actor.user,
+    )
+    years = construction_years(app.project_type)
+    planned_total, planned_enterprise = selectors.planned_totals(app)
+    project = _create_project(
+        {
+            "application": app,
+            "decision": decision,
+            "title": app.title or str(app),
+            "call": app.call,
+            "project_type": app.project_type,
+            "organization": app.applicant,
+            "city_code": app.city_code,
+            "province_code": (call_province(app.call) or app.city_code[:2]) + "0000",
+            "approved_budget": budget,
+            "planned_total": planned_total,
+            "planned_enterprise": planned_enterprise,
+            "start_batch": batch,
+            "starts_on": starts_on,
+            "construction_years": years,
+            "ends_on": construction_end(starts_on, years),
+        },
+        _code_prefix(app, starts_on.year),
+    )
+    return decision, project
+
+
+def _record_project(actor: Actor, project: Project) -> None:
+    """The new project in the audit trail, and its task book's first version from the application."""
+    audit_record(
+        actor=actor,
+        action="project.create",
+        obj=project,
+        changes=diff({}, snapshot(project, PROJECT_FIELDS)),
+    )
+    taskbook_services.task_book_generate(project, actor=actor)
+
+
 def decision_award(
     *,
     actor: Actor,
@@ -328,54 +403,10 @@ def decision_award(
         app, review_round = _locked(application)
         _require_decidable(app, "award", review_round)
         errors = ErrorCollector()
-        budget = application_services.parse_amount(
-            errors, "approved_budget", approved_budget, label=_("批准的省级财政支持")
-        )
-        requested = selectors.requested_provincial_fund(app)
-        if budget is not None and budget > requested:
-            errors.add(
-                "approved_budget",
-                "award.budget_above_request",
-                _("批准的省级财政支持不能超过申报书申请的省财政专项资金（当前：%(cur)s元，申请：%(req)s元）")
-                % {"cur": budget, "req": requested},
-            )
-        batch = _parse_batch(
-            errors, start_batch, default=app.call.start_batch or 1, most=start_batches(app.project_type)
-        )
-        number = _clean_document_number(errors, document_number)
+        budget, batch, number = _award_terms(errors, app, approved_budget, start_batch, document_number)
         errors.raise_if_any()
 
-        decision = AwardDecision.objects.create(
-            application=app,
-            outcome=AwardDecision.Outcome.AWARDED,
-            approved_budget=budget,
-            start_batch=batch,
-            document_number=number,
-            decided_by=actor.user,
-        )
-        starts_on = today()
-        years = construction_years(app.project_type)
-        planned_total, planned_enterprise = selectors.planned_totals(app)
-        project = _create_project(
-            {
-                "application": app,
-                "decision": decision,
-                "title": app.title or str(app),
-                "call": app.call,
-                "project_type": app.project_type,
-                "organization": app.applicant,
-                "city_code": app.city_code,
-                "province_code": (call_province(app.call) or app.city_code[:2]) + "0000",
-                "approved_budget": budget,
-                "planned_total": planned_total,
-                "planned_enterprise": planned_enterprise,
-                "start_batch": batch,
-                "starts_on": starts_on,
-                "construction_years": years,
-                "ends_on": construction_end(starts_on, years),
-            },
-            _code_prefix(app, starts_on.year),
-        )
+        decision, project = _award(actor, app, budget, batch, number, starts_on=today())
         application_services.application_move(
             actor=actor,
             application=app,
@@ -389,14 +420,7 @@ def decision_award(
             obj=decision,
             changes=diff({}, snapshot(decision, DECISION_FIELDS)),
         )
-        audit_record(
-            actor=actor,
-            action="project.create",
-            obj=project,
-            changes=diff({}, snapshot(project, PROJECT_FIELDS)),
-        )
-        # the construction task book, version 1, from the awarded application
-        taskbook_services.task_book_generate(project, actor=actor)
+        _record_project(actor, project)
         _round_close_if_done(actor, review_round)
         words = {
             "title": project.title,
@@ -513,10 +537,7 @@ def award_record_earlier(
             .select_related("call", "project_type")
             .get(pk=application.pk)
         )
-        if AwardDecision.objects.filter(application_id=app.pk).exists():
-            raise ConflictError.single(
-                "application", "award.already_decided", _("该申报已有立项决定，不能重复决定")
-            )
+        _require_undecided(app)
         if app.status not in EARLIER_AWARDABLE:
             raise ConflictError.single(
                 "status",
@@ -525,17 +546,7 @@ def award_record_earlier(
                 % {"cur": workflow.status_label(app.status)},
             )
         errors = ErrorCollector()
-        budget = application_services.parse_amount(
-            errors, "approved_budget", approved_budget, label=_("批准的省级财政支持")
-        )
-        requested = selectors.requested_provincial_fund(app)
-        if budget is not None and budget > requested:
-            errors.add(
-                "approved_budget",
-                "award.budget_above_request",
-                _("批准的省级财政支持不能超过申报书申请的省财政专项资金（当前：%(cur)s元，申请：%(req)s元）")
-                % {"cur": budget, "req": requested},
-            )
+        budget, batch, number = _award_terms(errors, app, approved_budget, start_batch, document_number)
         if starts_on > today():
             errors.add(
                 "starts_on",
@@ -543,42 +554,9 @@ def award_record_earlier(
                 _("历史立项的建设开始日期应不晚于今天（当前：%(cur)s，今天：%(today)s）")
                 % {"cur": _day(starts_on), "today": _day(today())},
             )
-        batch = _parse_batch(
-            errors, start_batch, default=app.call.start_batch or 1, most=start_batches(app.project_type)
-        )
-        number = _clean_document_number(errors, document_number)
         errors.raise_if_any()
 
-        decision = AwardDecision.objects.create(
-            application=app,
-            outcome=AwardDecision.Outcome.AWARDED,
-            approved_budget=budget,
-            start_batch=batch,
-            document_number=number,
-            decided_by=actor.user,
-        )
-        years = construction_years(app.project_type)
-        planned_total, planned_enterprise = selectors.planned_totals(app)
-        project = _create_project(
-            {
-                "application": app,
-                "decision": decision,
-                "title": app.title or str(app),
-                "call": app.call,
-                "project_type": app.project_type,
-                "organization": app.applicant,
-                "city_code": app.city_code,
-                "province_code": (call_province(app.call) or app.city_code[:2]) + "0000",
-                "approved_budget": budget,
-                "planned_total": planned_total,
-                "planned_enterprise": planned_enterprise,
-                "start_batch": batch,
-                "starts_on": starts_on,
-                "construction_years": years,
-                "ends_on": construction_end(starts_on, years),
-            },
-            _code_prefix(app, starts_on.year),
-        )
+        decision, project = _award(actor, app, budget, batch, number, starts_on=starts_on)
         before = app.status
         Application.objects.filter(pk=app.pk).update(status=Status.AWARDED)
         audit_record(
@@ -590,11 +568,5 @@ def award_record_earlier(
                 "application_status": [before, Status.AWARDED],
             },
         )
-        audit_record(
-            actor=actor,
-            action="project.create",
-            obj=project,
-            changes=diff({}, snapshot(project, PROJECT_FIELDS)),
-        )
-        taskbook_services.task_book_generate(project, actor=actor)
+        _record_project(actor, project)
     return decision
